@@ -1,0 +1,212 @@
+"""Building JSON:API documents from model instances, and checking those clients send.
+
+The builder works per type, not per row: for each resource type in a document it
+resolves the serializer fields, the sparse fieldset and the link prefix once, then
+fills resource objects with plain dictionary work. Links are built from the prefix
+(``{base}{path}/{id}``) instead of reversing URLs for every row.
+"""
+
+from django.urls import get_script_prefix
+from rest_framework.fields import SkipField
+
+from .exceptions import Conflict, Forbidden, InvalidDocument
+
+API_PREFIX = "api/v1/"
+
+
+def api_base_url(request):
+    return request.build_absolute_uri(f"{get_script_prefix()}{API_PREFIX}")
+
+
+class _TypeRenderer:
+    """Everything needed to render resource objects of one type in one request."""
+
+    def __init__(self, schema, context, base_url, sparse):
+        fields = schema.serializer_class(context=context).fields
+        wanted = sparse.get(schema.type)
+        self.schema = schema
+        self.prefix = f"{base_url}{schema.path}/"
+        self.attributes = [
+            (member, fields[name])
+            for member, name in schema.attributes.items()
+            if wanted is None or member in wanted
+        ]
+        self.relationships = [
+            (member, rel)
+            for member, rel in schema.relationships.items()
+            if wanted is None or member in wanted
+        ]
+
+    def render(self, instance, include_tree):
+        resource_id = str(instance.pk)
+        self_link = f"{self.prefix}{resource_id}"
+        attributes = {}
+        for member, field in self.attributes:
+            try:
+                value = field.get_attribute(instance)
+            except SkipField:
+                continue
+            attributes[member] = None if value is None else field.to_representation(value)
+        relationships = {}
+        for member, rel in self.relationships:
+            relationship = {
+                "links": {
+                    "self": f"{self_link}/relationships/{member}",
+                    "related": f"{self_link}/{member}",
+                }
+            }
+            if not rel.many:
+                relationship["data"] = rel.identifier(instance)
+            elif member in include_tree:
+                relationship["data"] = [
+                    {"type": rel.resource_type, "id": str(obj.pk)}
+                    for obj in rel.related_objects(instance)
+                ]
+            relationships[member] = relationship
+        resource = {"type": self.schema.type, "id": resource_id}
+        if attributes:
+            resource["attributes"] = attributes
+        if relationships:
+            resource["relationships"] = relationships
+        resource["links"] = {"self": self_link}
+        return resource
+
+
+class DocumentBuilder:
+    def __init__(self, request, query, context):
+        self.context = context
+        self.base_url = api_base_url(request)
+        self.query = query
+        self._renderers = {}
+
+    def renderer(self, schema):
+        if schema.type not in self._renderers:
+            self._renderers[schema.type] = _TypeRenderer(
+                schema, self.context, self.base_url, self.query.fields
+            )
+        return self._renderers[schema.type]
+
+    def self_link(self, schema, instance):
+        return f"{self.base_url}{schema.path}/{instance.pk}"
+
+    def single(self, schema, instance, links=None):
+        document = {
+            "data": None if instance is None else self._primary(schema, [instance])[0],
+            "links": links or {"self": self.self_link(schema, instance)},
+        }
+        self._add_included(document, schema, [] if instance is None else [instance])
+        return document
+
+    def collection(self, schema, instances, links=None):
+        document = {"data": self._primary(schema, instances)}
+        if links:
+            document["links"] = links
+        self._add_included(document, schema, instances)
+        return document
+
+    def linkage(self, rel, instance):
+        if rel.many:
+            return [
+                {"type": rel.resource_type, "id": str(pk)}
+                for pk in rel.related_queryset(instance).values_list("pk", flat=True)
+            ]
+        return rel.identifier(instance)
+
+    def _primary(self, schema, instances):
+        renderer = self.renderer(schema)
+        return [renderer.render(instance, self.query.include) for instance in instances]
+
+    def _add_included(self, document, schema, instances):
+        if not self.query.include:
+            return
+        seen = {(schema.type, str(instance.pk)) for instance in instances}
+        included = []
+        self._include(schema, instances, self.query.include, seen, included)
+        document["included"] = included
+
+    def _include(self, schema, instances, tree, seen, included):
+        for member, subtree in tree.items():
+            rel = schema.relationships[member]
+            child = schema.related_schema(member)
+            renderer = self.renderer(child)
+            related = [obj for instance in instances for obj in rel.related_objects(instance)]
+            for obj in related:
+                key = (child.type, str(obj.pk))
+                if key not in seen:
+                    seen.add(key)
+                    included.append(renderer.render(obj, subtree))
+            if subtree:
+                self._include(child, related, subtree, seen, included)
+
+
+def _check_identifier(identifier, pointer):
+    if not isinstance(identifier, dict):
+        raise InvalidDocument("A resource identifier must be an object.", pointer)
+    for member in ("type", "id"):
+        if not isinstance(identifier.get(member), str):
+            raise InvalidDocument(f"'{member}' must be a string.", f"{pointer}/{member}")
+
+
+def linkage_data(document):
+    """The ``data`` of a relationship document: null, an identifier, or a list of them."""
+    if not isinstance(document, dict) or "data" not in document:
+        raise InvalidDocument("The document must be an object with a 'data' member.", "")
+    data = document["data"]
+    if isinstance(data, list):
+        for index, identifier in enumerate(data):
+            _check_identifier(identifier, f"/data/{index}")
+    elif data is not None:
+        _check_identifier(data, "/data")
+    return data
+
+
+def resource_object(document, resource_type, resource_id=None):
+    """Check a create (no ``resource_id``) or update document and return its resource object."""
+    if not isinstance(document, dict) or "data" not in document:
+        raise InvalidDocument("The document must be an object with a 'data' member.", "")
+    data = document["data"]
+    if not isinstance(data, dict):
+        raise InvalidDocument("'data' must be a resource object.", "/data")
+    if not isinstance(data.get("type"), str):
+        raise InvalidDocument("The resource object needs a 'type' string.", "/data/type")
+    if data["type"] != resource_type:
+        raise Conflict(
+            f"This endpoint takes '{resource_type}' resources, not '{data['type']}'.",
+            "/data/type",
+            "type_conflict",
+        )
+    if resource_id is None:
+        if "id" in data or "lid" in data:
+            raise Forbidden(
+                "Client-generated ids are not supported; the server assigns the id.", "/data/id"
+            )
+    else:
+        if not isinstance(data.get("id"), str):
+            raise InvalidDocument("The resource object needs an 'id' string.", "/data/id")
+        if data["id"] != str(resource_id):
+            raise Conflict(
+                f"The id '{data['id']}' does not match the URL's id '{resource_id}'.",
+                "/data/id",
+                "id_conflict",
+            )
+    for section in ("attributes", "relationships"):
+        if not isinstance(data.get(section, {}), dict):
+            raise InvalidDocument(f"'{section}' must be an object.", f"/data/{section}")
+    for member in ("type", "id"):
+        if member in data.get("attributes", {}) or member in data.get("relationships", {}):
+            raise InvalidDocument(
+                f"'{member}' cannot be an attribute or relationship.", f"/data/attributes/{member}"
+            )
+    relationships = {}
+    for member, relationship in data.get("relationships", {}).items():
+        pointer = f"/data/relationships/{member}"
+        if not isinstance(relationship, dict) or "data" not in relationship:
+            raise InvalidDocument("A relationship must be an object with 'data'.", pointer)
+        linked = relationship["data"]
+        if isinstance(linked, list):
+            for index, identifier in enumerate(linked):
+                _check_identifier(identifier, f"{pointer}/data/{index}")
+        elif linked is not None:
+            _check_identifier(linked, f"{pointer}/data")
+        relationships[member] = linked
+    return {"attributes": data.get("attributes", {}), "relationships": relationships}

@@ -1,0 +1,170 @@
+"""JSON:API error documents for every failure a request can meet.
+
+Validation of a request body is 422 (409 where only uniqueness failed), problems with
+query parameters are 400 with ``source.parameter``, and anything unexpected is a 500
+document without internals. Every error object carries the request id as its ``id``.
+"""
+
+import logging
+from http import HTTPStatus
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import IntegrityError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from .middleware import current_request_id
+
+logger = logging.getLogger("tracks.requests")
+
+TITLES = {422: "Unprocessable Entity"}
+UNIQUE_CODES = {"unique", "unique_together"}
+
+
+def title_for(status_code):
+    return TITLES.get(status_code) or HTTPStatus(status_code).phrase
+
+
+def error_object(status_code, detail, code=None, pointer=None, parameter=None):
+    """One JSON:API error object."""
+    error = {
+        "id": current_request_id(),
+        "status": str(status_code),
+        "title": title_for(status_code),
+        "detail": str(detail),
+    }
+    if code:
+        error["code"] = str(code)
+    if pointer is not None:
+        error["source"] = {"pointer": pointer}
+    elif parameter is not None:
+        error["source"] = {"parameter": parameter}
+    return error
+
+
+def error_document(errors):
+    return {"errors": errors}
+
+
+class InvalidQueryParameter(exceptions.APIException):
+    """A query parameter the resource does not understand or cannot accept (400)."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid_parameter"
+
+    def __init__(self, parameter, detail, code=None):
+        super().__init__(detail, code or self.default_code)
+        self.parameter = parameter
+
+
+class InvalidDocument(exceptions.ParseError):
+    """A request document that is not a well-formed JSON:API document (400)."""
+
+    default_code = "invalid_document"
+
+    def __init__(self, detail, pointer=None, code=None):
+        super().__init__(detail, code or self.default_code)
+        self.pointer = pointer
+
+
+class Conflict(exceptions.APIException):
+    """The request contradicts the endpoint: wrong type, wrong id, a resource in use (409)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+    def __init__(self, detail, pointer=None, code=None):
+        super().__init__(detail, code or self.default_code)
+        self.pointer = pointer
+
+
+class Forbidden(exceptions.PermissionDenied):
+    def __init__(self, detail, pointer=None, code=None):
+        super().__init__(detail, code)
+        self.pointer = pointer
+
+
+def validation_errors(detail, pointer_for):
+    """Flatten DRF's nested error detail into (pointer, ErrorDetail) pairs."""
+    for key, messages in _items(detail):
+        yield from _flatten(messages, pointer_for(key))
+
+
+def _items(detail):
+    if isinstance(detail, dict):
+        return detail.items()
+    return [(api_settings.NON_FIELD_ERRORS_KEY, detail)]
+
+
+def _flatten(messages, pointer):
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            yield from _flatten(value, f"{pointer}/{key}")
+    elif isinstance(messages, list):
+        for index, value in enumerate(messages):
+            if isinstance(value, (dict, list)):
+                yield from _flatten(value, f"{pointer}/{index}")
+            else:
+                yield pointer, value
+    else:
+        yield pointer, messages
+
+
+def validation_response(exc, view):
+    pointer_for = getattr(view, "error_pointer", None) or (lambda key: "/data")
+    pairs = list(validation_errors(exc.detail, pointer_for))
+    statuses = [409 if getattr(m, "code", None) in UNIQUE_CODES else 422 for _, m in pairs]
+    errors = [
+        error_object(code, message, getattr(message, "code", None), pointer=pointer)
+        for code, (pointer, message) in zip(statuses, pairs, strict=True)
+    ]
+    response_status = 409 if statuses and all(code == 409 for code in statuses) else 422
+    return Response(error_document(errors), status=response_status)
+
+
+def integrity_response(exc):
+    """A database constraint refused the write that validation let through (a race)."""
+    text = str(exc).lower()
+    if "unique" in text or "duplicate" in text:
+        detail, status_code, code = "The resource conflicts with an existing one.", 409, "unique"
+    else:
+        detail, status_code, code = "The resource breaks a data constraint.", 422, "constraint"
+    return Response(error_document([error_object(status_code, detail, code)]), status=status_code)
+
+
+def exception_handler(exc, context):
+    """DRF exception handler producing JSON:API error documents."""
+    view = context.get("view")
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    if isinstance(exc, exceptions.ValidationError):
+        return validation_response(exc, view)
+    if isinstance(exc, IntegrityError):
+        return integrity_response(exc)
+    if not isinstance(exc, exceptions.APIException):
+        logger.exception("Unhandled error", exc_info=exc)
+        return server_error_response()
+
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+    error = error_object(
+        exc.status_code,
+        exc.detail,
+        getattr(exc.detail, "code", None),
+        pointer=getattr(exc, "pointer", None),
+        parameter=getattr(exc, "parameter", None),
+    )
+    return Response(error_document([error]), status=exc.status_code, headers=headers)
+
+
+def server_error_response():
+    detail = "The server met an unexpected condition; the request id identifies it in our logs."
+    return Response(error_document([error_object(500, detail, "server_error")]), status=500)

@@ -1,0 +1,87 @@
+"""Relationships between resources, declared on serializers.
+
+A ``Relationship`` reads resource linkage (``{"type": ..., "id": ...}``) from requests and
+tells the document builder how to find related ids and objects on a model instance; it
+never renders itself, so a list never loads a related object just to print its id.
+"""
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+from rest_framework.fields import SkipField
+
+
+class Relationship(serializers.Field):
+    default_error_messages = {
+        "type_conflict": "Expected a resource of type '{expected}', got '{actual}'.",
+        "does_not_exist": "There is no {expected} resource with id '{id}'.",
+        "not_a_list": "A to-many relationship takes an array of resource identifiers.",
+        "not_an_object": "A to-one relationship takes a resource identifier object or null.",
+        "empty": "At least one {expected} resource is required.",
+    }
+
+    def __init__(self, resource_type, *, many=False, queryset=None, allow_empty=True, **kwargs):
+        self.resource_type = resource_type
+        self.many = many
+        self.queryset = queryset
+        self.allow_empty = allow_empty
+        super().__init__(**kwargs)
+
+    def bind_path(self, model):
+        """Resolve, once, how to reach the related id from an instance of ``model``."""
+        self.path = self.source.split(".")
+        self.select_path = "__".join(self.path)
+        for hop in self.path[:-1]:
+            model = model._meta.get_field(hop).related_model
+        last = model._meta.get_field(self.path[-1])
+        self.id_attname = None if self.many else last.attname
+
+    def get_attribute(self, instance):
+        raise SkipField  # the document builder renders linkage from the schema
+
+    def _parent_of_last(self, instance):
+        for hop in self.path[:-1]:
+            instance = getattr(instance, hop)
+            if instance is None:
+                return None
+        return instance
+
+    def identifier(self, instance):
+        owner = self._parent_of_last(instance)
+        related_id = None if owner is None else getattr(owner, self.id_attname)
+        return None if related_id is None else {"type": self.resource_type, "id": str(related_id)}
+
+    def related_objects(self, instance):
+        owner = self._parent_of_last(instance)
+        if owner is None:
+            return []
+        related = getattr(owner, self.path[-1])
+        if self.many:
+            return list(related.all())
+        return [] if related is None else [related]
+
+    def related_queryset(self, instance):
+        return getattr(self._parent_of_last(instance), self.path[-1]).all()
+
+    def to_internal_value(self, data):
+        if not self.many:
+            if not isinstance(data, dict):
+                self.fail("not_an_object")
+            return self._resolve(data)
+        if not isinstance(data, list):
+            self.fail("not_a_list")
+        if not data and not self.allow_empty:
+            self.fail("empty", expected=self.resource_type)
+        return [self._resolve(identifier) for identifier in data]
+
+    def _resolve(self, identifier):
+        actual = identifier.get("type")
+        if actual != self.resource_type:
+            self.fail("type_conflict", expected=self.resource_type, actual=actual)
+        try:
+            return self.queryset.get(pk=identifier.get("id"))
+        except (ObjectDoesNotExist, ValueError, TypeError, DjangoValidationError):
+            self.fail("does_not_exist", expected=self.resource_type, id=identifier.get("id"))
+
+    def to_representation(self, value):  # pragma: no cover - never called, see get_attribute
+        raise NotImplementedError

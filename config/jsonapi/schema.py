@@ -1,0 +1,115 @@
+"""What the service knows about each resource type, computed once per serializer class.
+
+A ``ResourceSchema`` lists a type's attributes and relationships under their JSON:API
+member names, so that rendering, parsing, sparse fieldsets, sorting, includes and error
+pointers all read one description instead of re-deriving it per row.
+"""
+
+from functools import cached_property
+
+from django.core.exceptions import ImproperlyConfigured
+
+# The distribution seed names its timestamps in camelCase; every other member is dasherized.
+MEMBER_NAMES = {"created_at": "createdAt", "updated_at": "updatedAt"}
+MAX_INCLUDE_DEPTH = 3
+
+_serializers_by_type = {}
+
+
+def member_name(field_name):
+    return MEMBER_NAMES.get(field_name) or field_name.replace("_", "-")
+
+
+def register(serializer_class):
+    resource_type = serializer_class.Meta.resource_name
+    _serializers_by_type[resource_type] = serializer_class
+
+
+def schema_for_type(resource_type):
+    try:
+        return _serializers_by_type[resource_type].schema()
+    except KeyError:
+        return None
+
+
+def known_types():
+    return _serializers_by_type.keys()
+
+
+class ResourceSchema:
+    def __init__(self, serializer_class):
+        from .relations import Relationship
+
+        meta = serializer_class.Meta
+        self.serializer_class = serializer_class
+        self.type = meta.resource_name
+        self.path = getattr(meta, "resource_path", self.type)
+        self.model = meta.model
+        self.attributes = {}  # member name -> field name
+        self.relationships = {}  # member name -> Relationship (unbound template)
+        self.fields = {}  # field name -> member name
+        self.writable_attributes = {}
+        self.writable_relationships = {}
+        self.orm_paths = {}  # attribute member -> ORM lookup path, for sorting
+        for name, field in serializer_class().fields.items():
+            if name == "id":
+                continue
+            member = member_name(name)
+            self.fields[name] = member
+            if "." not in field.source:
+                self.fields.setdefault(field.source, member)  # model errors use the source name
+            if isinstance(field, Relationship):
+                field.bind_path(self.model)
+                self.relationships[member] = field
+                if not field.read_only:
+                    self.writable_relationships[member] = name
+            else:
+                self.attributes[member] = name
+                self.orm_paths[member] = field.source.replace(".", "__")
+                if not field.read_only:
+                    self.writable_attributes[member] = name
+        self.members = set(self.attributes) | set(self.relationships)
+
+    @cached_property
+    def always_selected(self):
+        """Joins needed to name related ids that live one hop away (track -> product.label)."""
+        return [
+            rel.select_path.rpartition("__")[0]
+            for rel in self.relationships.values()
+            if not rel.many and "__" in rel.select_path
+        ]
+
+    def pointer(self, field_name):
+        member = self.fields.get(field_name)
+        if member is None:
+            return "/data"
+        section = "relationships" if member in self.relationships else "attributes"
+        return f"/data/{section}/{member}"
+
+    def related_schema(self, member):
+        rel = self.relationships[member]
+        schema = schema_for_type(rel.resource_type)
+        if schema is None:
+            raise ImproperlyConfigured(f"No serializer is registered for type {rel.resource_type}")
+        return schema
+
+    def queryset_for(self, queryset, include_tree):
+        """Apply the joins and prefetches that make rendering ``include_tree`` query-free."""
+        select, prefetch = list(self.always_selected), []
+        self._collect(include_tree, "", True, select, prefetch)
+        if select:
+            queryset = queryset.select_related(*select)
+        if prefetch:
+            queryset = queryset.prefetch_related(*prefetch)
+        return queryset
+
+    def _collect(self, tree, prefix, joinable, select, prefetch):
+        for member, subtree in tree.items():
+            rel = self.relationships[member]
+            path = prefix + rel.select_path
+            child_joinable = joinable and not rel.many
+            (select if child_joinable else prefetch).append(path)
+            child = self.related_schema(member)
+            for extra in child.always_selected:
+                (select if child_joinable else prefetch).append(f"{path}__{extra}")
+            child._collect(subtree, f"{path}__", child_joinable, select, prefetch)

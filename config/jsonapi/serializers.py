@@ -1,0 +1,122 @@
+"""The base serializer of every resource.
+
+It reads a JSON:API resource object (attributes and relationships under their member
+names), refuses members that are unknown or read-only instead of ignoring them, and maps
+model fields to the strict fields of ``config.jsonapi.fields``.
+"""
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.settings import api_settings
+
+from . import fields as strict
+from .schema import ResourceSchema, member_name, register
+
+
+class ResourceSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: strict.StrictCharField,
+        models.TextField: strict.StrictCharField,
+        models.SlugField: strict.StrictCharField,
+        models.IntegerField: strict.StrictIntegerField,
+        models.SmallIntegerField: strict.StrictIntegerField,
+        models.BigIntegerField: strict.StrictIntegerField,
+        models.PositiveIntegerField: strict.StrictIntegerField,
+        models.PositiveSmallIntegerField: strict.StrictIntegerField,
+        models.PositiveBigIntegerField: strict.StrictIntegerField,
+        models.FloatField: strict.StrictFloatField,
+        models.DecimalField: strict.StrictDecimalField,
+        models.BooleanField: strict.StrictBooleanField,
+        models.DateField: strict.StrictDateField,
+        models.DateTimeField: strict.StrictDateTimeField,
+        models.JSONField: strict.StrictJSONField,
+    }
+    serializer_choice_field = strict.StrictChoiceField
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if hasattr(getattr(cls, "Meta", None), "resource_name"):
+            register(cls)
+
+    @classmethod
+    def schema(cls):
+        if "_schema" not in cls.__dict__:
+            cls._schema = ResourceSchema(cls)
+        return cls._schema
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name, field in fields.items():
+            field.error_messages["required"] = f"The {member_name(name)} field is required."
+        return fields
+
+    def to_internal_value(self, data):
+        """Validate a resource object: its members first, then DRF's field validation."""
+        schema = self.schema()
+        flat, errors = {}, {}
+        sections = (
+            ("attributes", schema.writable_attributes, "attribute"),
+            ("relationships", schema.writable_relationships, "relationship"),
+        )
+        for section, writable, kind in sections:
+            for member, value in data.get(section, {}).items():
+                if member in writable:
+                    flat[writable[member]] = value
+                    continue
+                if member in schema.members:
+                    message, code = f"The {kind} '{member}' is read-only.", "read_only"
+                else:
+                    message = (
+                        f"'{member}' is not a{'n' * (kind == 'attribute')} {kind} of {schema.type}."
+                    )
+                    code = "unknown_member"
+                errors[f"/data/{section}/{member}"] = [ErrorDetail(message, code)]
+        try:
+            value = super().to_internal_value(flat)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({**errors, **exc.detail}) from exc
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, field_kwargs = super().build_standard_field(field_name, model_field)
+        normalizer = getattr(model_field, "normalizer", None)
+        if normalizer is not None:
+            field_class = strict.NormalizedCharField
+            field_kwargs["normalizer"] = normalizer
+        return field_class, field_kwargs
+
+    def get_unique_together_validators(self):
+        return []  # the model's own constraints are checked by full_clean() in validate()
+
+    def validate(self, attrs):
+        """Run the model's validation (fields, clean(), constraints): the rules live there,
+        so the admin and the importers apply exactly the same ones."""
+        instance = self.instance or self.Meta.model()
+        for name, value in attrs.items():
+            setattr(instance, name, value)
+        try:
+            instance.full_clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(model_errors(exc)) from exc
+        return attrs
+
+
+def model_errors(exc):
+    """Django's error dict as DRF detail; a multi-field uniqueness error points at its last field."""
+    detail = {}
+    for name, errors in exc.error_dict.items():
+        for error in errors:
+            check = (error.params or {}).get("unique_check") if name == NON_FIELD_ERRORS else None
+            key = check[-1] if check else name
+            if key == NON_FIELD_ERRORS:
+                key = api_settings.NON_FIELD_ERRORS_KEY
+            code = "unique" if error.code in ("unique", "unique_together") else error.code
+            for message in error.messages:
+                detail.setdefault(key, []).append(ErrorDetail(message, code))
+    return detail

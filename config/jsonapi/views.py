@@ -1,0 +1,197 @@
+"""The base viewset of every resource, and the API's URL-level error views.
+
+A resource's viewset declares what it serves (``queryset``, ``serializer_class``,
+``filterset_class``, ``sort_fields``); this class does the JSON:API work: query
+parameters, documents, pagination, relationship and related endpoints.
+"""
+
+from django.db.models import ProtectedError, RestrictedError
+from django.shortcuts import get_object_or_404
+from rest_framework import status, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from .documents import DocumentBuilder, linkage_data, resource_object
+from .exceptions import Conflict, Forbidden, error_document, error_object, server_error_response
+from .filters import filter_queryset, sort_queryset
+from .query import QueryParameters
+from .renderers import document_response
+
+ACTION_PARAMETERS = {
+    "list": {"include", "fields", "sort", "filter", "page"},
+    "retrieve": {"include", "fields"},
+    "create": {"include", "fields"},
+    "partial_update": {"include", "fields"},
+    "destroy": set(),
+    "related": {"include", "fields", "page"},
+    "relationship": set(),
+    "update_relationship": set(),
+}
+
+
+class ResourceViewSet(viewsets.GenericViewSet):
+    filterset_class = None
+    sort_fields = ()
+    metadata_class = None  # OPTIONS is 405: the API describes itself in the README and OpenAPI
+    query = None  # parsed after authentication, in initial()
+
+    @property
+    def schema(self):
+        return self.get_serializer_class().schema()
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        allowed = ACTION_PARAMETERS.get(self.action, set())
+        schema = self.schema
+        if self.action == "related":
+            schema = self._related_schema()
+        self.query = QueryParameters(request, schema, allowed)
+        self.documents = DocumentBuilder(request, self.query, self.get_serializer_context())
+
+    def error_pointer(self, field_name):
+        """Where a validation error on ``field_name`` points in the request document."""
+        if field_name.startswith("/"):
+            return field_name
+        if self.action == "update_relationship":
+            return "/data"
+        return self.schema.pointer(field_name)
+
+    def get_queryset(self):
+        include = self.query.include if self.query else {}
+        return self.schema.queryset_for(super().get_queryset(), include)
+
+    def get_object(self):
+        obj = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+    # Collection and resource endpoints.
+
+    def list(self, request, *args, **kwargs):
+        queryset = filter_queryset(
+            self.get_queryset(),
+            self.query.filters,
+            self.filterset_class,
+            request,
+            self.schema.type,
+        )
+        queryset = sort_queryset(queryset, self.query.sort, self.sort_fields, self.schema)
+        return self._paginated(queryset, self.schema)
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.documents.single(self.schema, self.get_object()))
+
+    def create(self, request, *args, **kwargs):
+        resource = resource_object(request.data, self.schema.type)
+        serializer = self.get_serializer(data=resource)
+        serializer.is_valid(raise_exception=True)
+        instance = self.get_queryset().get(pk=self.perform_create(serializer).pk)
+        document = self.documents.single(self.schema, instance)
+        headers = {"Location": document["links"]["self"]}
+        return Response(document, status=status.HTTP_201_CREATED, headers=headers)
+
+    def partial_update(self, request, *args, **kwargs):
+        instance = self.get_object()
+        resource = resource_object(request.data, self.schema.type, instance.pk)
+        serializer = self.get_serializer(instance, data=resource, partial=True)
+        serializer.is_valid(raise_exception=True)
+        self.perform_update(serializer)
+        instance = self.get_queryset().get(pk=instance.pk)
+        return Response(self.documents.single(self.schema, instance))
+
+    def destroy(self, request, *args, **kwargs):
+        instance = self.get_object()
+        try:
+            self.perform_destroy(instance)
+        except (ProtectedError, RestrictedError) as exc:
+            raise Conflict(self._still_referenced(instance, exc), code="in_use") from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def perform_create(self, serializer):
+        return serializer.save()
+
+    def perform_update(self, serializer):
+        return serializer.save()
+
+    def perform_destroy(self, instance):
+        instance.delete()
+
+    # Relationship endpoints: /{type}/{id}/relationships/{member} and /{type}/{id}/{member}.
+
+    def _relationship(self):
+        member = self.kwargs["member"]
+        rel = self.schema.relationships.get(member)
+        if rel is None:
+            raise NotFound(f"{self.schema.type} have no relationship '{member}'.")
+        return member, rel
+
+    def _related_schema(self):
+        member, _ = self._relationship()
+        return self.schema.related_schema(member)
+
+    def relationship(self, request, *args, **kwargs):
+        member, rel = self._relationship()
+        instance = self.get_object()
+        self_link = self.documents.self_link(self.schema, instance)
+        links = {"self": f"{self_link}/relationships/{member}", "related": f"{self_link}/{member}"}
+        return Response({"links": links, "data": self.documents.linkage(rel, instance)})
+
+    def update_relationship(self, request, *args, **kwargs):
+        member, rel = self._relationship()
+        if rel.read_only or rel.many:
+            raise Forbidden(f"The relationship '{member}' cannot be changed here.", "/data")
+        data = linkage_data(request.data)
+        instance = self.get_object()
+        resource = {"relationships": {member: data}}
+        serializer = self.get_serializer(instance, data=resource, partial=True)
+        serializer.is_valid(raise_exception=True)
+        self.perform_update(serializer)
+        return self.relationship(request, *args, **kwargs)
+
+    def related(self, request, *args, **kwargs):
+        member, rel = self._relationship()
+        related_schema = self.schema.related_schema(member)
+        instance = self.get_object()
+        links = {"self": request.build_absolute_uri(request.path)}
+        if rel.many:
+            queryset = related_schema.queryset_for(
+                rel.related_queryset(instance), self.query.include
+            ).order_by("pk")
+            return self._paginated(queryset, related_schema)
+        identifier = rel.identifier(instance)
+        target = None
+        if identifier is not None:
+            queryset = related_schema.model._default_manager.all()
+            target = related_schema.queryset_for(queryset, self.query.include).get(
+                pk=identifier["id"]
+            )
+        return Response(self.documents.single(related_schema, target, links=links))
+
+    def _paginated(self, queryset, schema):
+        page = self.paginator.paginate_queryset(queryset, self.request, self.query)
+        document = self.documents.collection(schema, page)
+        return Response(self.paginator.paginate(document, len(page)))
+
+    @staticmethod
+    def _still_referenced(instance, exc):
+        objects = (
+            exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+        )
+        counts = {}
+        for obj in objects:
+            name = obj._meta.verbose_name_plural
+            counts[name] = counts.get(name, 0) + 1
+        referrers = ", ".join(f"{count} {name}" for name, count in counts.items())
+        return f"This {instance._meta.verbose_name} cannot be deleted while {referrers} still refer to it."
+
+
+def not_found(request, exception=None):
+    """404 for any URL under /api/ that no route matches."""
+    error = error_object(404, "No resource exists at this URL.", "not_found")
+    return document_response(error_document([error]), status=404)
+
+
+def server_error(request):
+    """Django's 500 handler: a JSON:API document for API paths, without internals."""
+    response = server_error_response()
+    return document_response(response.data, status=500)

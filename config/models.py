@@ -1,0 +1,35 @@
+"""Model building blocks shared by the apps."""
+
+from django.db import models
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class NormalizedCharField(models.CharField):
+    """A code stored in canonical form (an ISRC without hyphens, a UPC without spaces).
+
+    ``normalizer`` runs on every input path: forms and ``full_clean`` through ``to_python``,
+    the API through the serializer field that ``ResourceSerializer`` builds for it.
+    """
+
+    def __init__(self, *args, normalizer=None, **kwargs):
+        self.normalizer = normalizer
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if self.normalizer is not None:
+            kwargs["normalizer"] = self.normalizer
+        return name, path, args, kwargs
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value and self.normalizer is not None:
+            return self.normalizer(value)
+        return value

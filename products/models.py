@@ -1,0 +1,93 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from config.models import NormalizedCharField, TimeStampedModel
+
+from .validators import normalize_upc, validate_upc
+
+
+class Language(models.Model):
+    """ISO 639 language: the 639-1 code where one exists, else the 639-3 code."""
+
+    code = models.CharField(primary_key=True, max_length=3)
+    name = models.CharField(max_length=150, db_index=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+class Label(TimeStampedModel):
+    name = models.CharField(max_length=255, unique=True)
+    description = models.TextField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Product(TimeStampedModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        ACTIVE = "active"
+        ARCHIVED = "archived"
+
+    class ProductType(models.TextChoices):
+        ALBUM = "album"
+        SINGLE = "single"
+        EP = "ep"
+        COMPILATION = "compilation"
+
+    name = models.CharField(max_length=255)
+    upc_code = NormalizedCharField(
+        "UPC code",
+        max_length=13,
+        unique=True,
+        null=True,
+        blank=True,
+        normalizer=normalize_upc,
+        validators=[validate_upc],
+    )
+    release_date = models.DateField(null=True, blank=True)
+    copyright_line = models.CharField(max_length=255, null=True, blank=True)
+    production_line = models.CharField(max_length=255, null=True, blank=True)
+    production_year = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1900), MaxValueValidator(2999)]
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    product_type = models.CharField(
+        max_length=12, choices=ProductType.choices, null=True, blank=True
+    )
+    label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="products")
+    language = models.ForeignKey(Language, on_delete=models.PROTECT, related_name="products")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["draft", "active", "archived"]),
+                name="product_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(product_type__in=["album", "single", "ep", "compilation"])
+                | models.Q(product_type__isnull=True),
+                name="product_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(upc_code__regex=r"^[0-9]{12,13}$")
+                | models.Q(upc_code__isnull=True),
+                name="product_upc_digits",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(production_year__gte=1900, production_year__lte=2999)
+                | models.Q(production_year__isnull=True),
+                name="product_production_year_range",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,71 @@
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, Application
+
+from .client import JsonApiClient
+from .schema import response_validator
+
+
+def pytest_configure(config):
+    response_validator()  # fail early in CI, warn once elsewhere
+
+
+@pytest.fixture
+def make_token(db):
+    """Create an access token: make_token(user, scope="read write", expires_in=3600)."""
+
+    def make(user, scope="read write", expires_in=3600):
+        application, _ = Application.objects.get_or_create(
+            name="tests",
+            user=user,
+            defaults={
+                "client_type": Application.CLIENT_CONFIDENTIAL,
+                "authorization_grant_type": Application.GRANT_CLIENT_CREDENTIALS,
+            },
+        )
+        token = AccessToken.objects.create(
+            user=user,
+            application=application,
+            token=f"token-{user.pk}-{scope.replace(' ', '-')}-{AccessToken.objects.count()}",
+            scope=scope,
+            expires=timezone.now() + timedelta(seconds=expires_in),
+        )
+        return token.token
+
+    return make
+
+
+@pytest.fixture
+def admin_user(db):
+    return get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
+
+
+@pytest.fixture
+def viewer(db):
+    """An ordinary user with no model permissions: may read, may not write."""
+    return get_user_model().objects.create_user("viewer", password="pw")
+
+
+@pytest.fixture
+def editor(db):
+    """An ordinary user with every add/change/delete permission of the catalog apps."""
+    user = get_user_model().objects.create_user("editor", password="pw")
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label__in=["products", "tracks"])
+    )
+    return user
+
+
+@pytest.fixture
+def api(admin_user, make_token):
+    """A client holding a read+write token of a superuser."""
+    return JsonApiClient(make_token(admin_user, "read write"))
+
+
+@pytest.fixture
+def anonymous(db):
+    return JsonApiClient()

@@ -1,0 +1,63 @@
+"""Small helpers that create catalog rows directly through the ORM for test setup."""
+
+import itertools
+
+from products.models import Label, Language, Product
+from tracks.models import Track
+
+_counter = itertools.count(1)
+# Valid EAN-13 / UPC-A codes (check digits verified by python-stdnum).
+UPCS = ["036000291452", "4006381333931", "9780306406157", "5901234123457", "0012345678905"]
+
+
+def isrc(n):
+    return f"ESA11231{n:04d}"
+
+
+def make_label(**fields):
+    fields.setdefault("name", f"Label {next(_counter)}")
+    return Label.objects.create(**fields)
+
+
+def make_product(**fields):
+    if "label" not in fields:
+        fields["label"] = make_label()
+    fields.setdefault("language", Language.objects.get(code="en"))
+    fields.setdefault("name", f"Product {next(_counter)}")
+    return Product.objects.create(**fields)
+
+
+def make_track(**fields):
+    if "product" not in fields:
+        fields["product"] = make_product()
+    n = next(_counter)
+    fields.setdefault("title", f"Track {n}")
+    fields.setdefault("track_number", n)
+    fields.setdefault("volume_number", 1)
+    fields.setdefault("isrc_code", isrc(n))
+    fields.setdefault("artist", ["Artist"])
+    fields.setdefault("audio_language", Language.objects.get(code="en"))
+    return Track.objects.create(**fields)
+
+
+def track_document(product, **attributes):
+    """A valid create document for POST /api/v1/tracks."""
+    n = next(_counter)
+    attrs = {
+        "title": "Track title",
+        "track-number": n,
+        "volume-number": 1,
+        "isrc-code": isrc(n),
+        "artist": ["Artist"],
+        **attributes,
+    }
+    return {
+        "data": {
+            "type": "tracks",
+            "attributes": attrs,
+            "relationships": {
+                "product": {"data": {"type": "products", "id": str(product.pk)}},
+                "audio-language": {"data": {"type": "languages", "id": "en"}},
+            },
+        }
+    }
