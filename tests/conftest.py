@@ -14,6 +14,12 @@ def pytest_configure(config):
     response_validator()  # fail early in CI, warn once elsewhere
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2 costs ~0.3 s per user; tests do not need strong hashes."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def make_token(db):
     """Create an access token: make_token(user, scope="read write", expires_in=3600)."""

@@ -12,10 +12,8 @@ class StrictTypeMixin:
     expected = "value"
 
     def to_internal_value(self, data):
-        if (
-            (isinstance(data, bool)
-            and bool not in self.json_types)
-            or not isinstance(data, self.json_types)
+        if (isinstance(data, bool) and bool not in self.json_types) or not isinstance(
+            data, self.json_types
         ):
             raise serializers.ValidationError(
                 self.type_message.format(expected=self.expected), code="invalid_type"

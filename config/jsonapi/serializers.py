@@ -108,7 +108,10 @@ class ResourceSerializer(serializers.ModelSerializer):
 
 
 def model_errors(exc):
-    """Django's error dict as DRF detail; a multi-field uniqueness error points at its last field."""
+    """Django's error dict as DRF detail.
+
+    A multi-field uniqueness error points at its last field (the ISRC of (product, ISRC)).
+    """
     detail = {}
     for name, errors in exc.error_dict.items():
         for error in errors:

@@ -7,6 +7,8 @@ parameters, documents, pagination, relationship and related endpoints.
 
 from django.db.models import ProtectedError, RestrictedError
 from django.shortcuts import get_object_or_404
+from django.urls import get_script_prefix
+from django.views import defaults
 from rest_framework import status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -182,7 +184,8 @@ class ResourceViewSet(viewsets.GenericViewSet):
             name = obj._meta.verbose_name_plural
             counts[name] = counts.get(name, 0) + 1
         referrers = ", ".join(f"{count} {name}" for name, count in counts.items())
-        return f"This {instance._meta.verbose_name} cannot be deleted while {referrers} still refer to it."
+        name = instance._meta.verbose_name
+        return f"This {name} cannot be deleted while {referrers} still refer to it."
 
 
 def not_found(request, exception=None):
@@ -193,5 +196,6 @@ def not_found(request, exception=None):
 
 def server_error(request):
     """Django's 500 handler: a JSON:API document for API paths, without internals."""
-    response = server_error_response()
-    return document_response(response.data, status=500)
+    if not request.path.startswith(f"{get_script_prefix()}api/"):
+        return defaults.server_error(request)
+    return document_response(server_error_response().data, status=500)

@@ -1,0 +1,35 @@
+from django.contrib import admin
+
+from .models import Label, Language, Product
+
+
+@admin.register(Language)
+class LanguageAdmin(admin.ModelAdmin):
+    """Reference data loaded by migration: browsable, not editable."""
+
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Label)
+class LabelAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at", "updated_at"]
+    search_fields = ["name"]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["name", "upc_code", "status", "product_type", "label", "release_date"]
+    list_filter = ["status", "product_type"]
+    search_fields = ["name", "upc_code"]
+    autocomplete_fields = ["label", "language"]
+    list_select_related = ["label"]
