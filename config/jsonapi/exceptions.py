@@ -9,7 +9,7 @@ import logging
 from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -146,6 +146,11 @@ def exception_handler(exc, context):
         return validation_response(exc, view)
     if isinstance(exc, IntegrityError):
         return integrity_response(exc)
+    if isinstance(exc, DataError):
+        # Validation should have caught it; the value came from the client all the same.
+        logger.warning("Database refused a value: %s", exc)
+        detail = "The request holds a value the database cannot store."
+        return Response(error_document([error_object(400, detail, "invalid_value")]), status=400)
     if not isinstance(exc, exceptions.APIException):
         logger.exception("Unhandled error", exc_info=exc)
         return server_error_response()

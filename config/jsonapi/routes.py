@@ -1,6 +1,21 @@
 """URL patterns for a resource: collection, resource, relationship and related endpoints."""
 
-from django.urls import path
+from django.urls import path, register_converter
+
+
+class ResourceIdConverter:
+    """A resource id in a URL: any path segment without NUL characters."""
+
+    regex = r"[^/\x00]+"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return str(value)
+
+
+register_converter(ResourceIdConverter, "rid")
 
 
 def resource_routes(viewset, *, read_only=False):
@@ -15,14 +30,14 @@ def resource_routes(viewset, *, read_only=False):
     name = prefix.replace("/", "-")
     return [
         path(prefix, viewset.as_view(collection), name=f"{name}-list"),
-        path(f"{prefix}/<str:pk>", viewset.as_view(item), name=f"{name}-detail"),
+        path(f"{prefix}/<rid:pk>", viewset.as_view(item), name=f"{name}-detail"),
         path(
-            f"{prefix}/<str:pk>/relationships/<str:member>",
+            f"{prefix}/<rid:pk>/relationships/<rid:member>",
             viewset.as_view(relationship),
             name=f"{name}-relationships",
         ),
         path(
-            f"{prefix}/<str:pk>/<str:member>",
+            f"{prefix}/<rid:pk>/<rid:member>",
             viewset.as_view({"get": "related"}),
             name=f"{name}-related",
         ),

@@ -58,23 +58,15 @@ class ResourceSerializer(serializers.ModelSerializer):
         """Validate a resource object: its members first, then DRF's field validation."""
         schema = self.schema()
         flat, errors = {}, {}
-        sections = (
-            ("attributes", schema.writable_attributes, "attribute"),
-            ("relationships", schema.writable_relationships, "relationship"),
-        )
-        for section, writable, kind in sections:
+        for section, writable in (
+            ("attributes", schema.writable_attributes),
+            ("relationships", schema.writable_relationships),
+        ):
             for member, value in data.get(section, {}).items():
                 if member in writable:
                     flat[writable[member]] = value
-                    continue
-                if member in schema.members:
-                    message, code = f"The {kind} '{member}' is read-only.", "read_only"
                 else:
-                    message = (
-                        f"'{member}' is not a{'n' * (kind == 'attribute')} {kind} of {schema.type}."
-                    )
-                    code = "unknown_member"
-                errors[f"/data/{section}/{member}"] = [ErrorDetail(message, code)]
+                    errors[f"/data/{section}/{member}"] = [member_error(schema, section, member)]
         try:
             value = super().to_internal_value(flat)
         except serializers.ValidationError as exc:
@@ -105,6 +97,22 @@ class ResourceSerializer(serializers.ModelSerializer):
         except DjangoValidationError as exc:
             raise serializers.ValidationError(model_errors(exc)) from exc
         return attrs
+
+
+def member_error(schema, section, member):
+    """Why ``member`` cannot be written under ``section`` of a ``schema.type`` resource."""
+    declared_in = (
+        "attributes"
+        if member in schema.attributes
+        else "relationships"
+        if member in schema.relationships
+        else None
+    )
+    if declared_in is None:
+        return ErrorDetail(f"'{member}' is not a member of {schema.type}.", "unknown_member")
+    if declared_in != section:
+        return ErrorDetail(f"'{member}' belongs under {declared_in}.", "unknown_member")
+    return ErrorDetail(f"'{member}' is read-only.", "read_only")
 
 
 def model_errors(exc):
