@@ -20,7 +20,8 @@ from .middleware import current_request_id
 logger = logging.getLogger("tracks.requests")
 
 TITLES = {422: "Unprocessable Entity"}
-UNIQUE_CODES = {"unique", "unique_together"}
+# A uniqueness clash or a relationship naming the wrong type is a conflict (409), not a 422.
+CONFLICT_CODES = {"unique", "unique_together", "type_conflict"}
 
 
 def title_for(status_code):
@@ -115,7 +116,7 @@ def _flatten(messages, pointer):
 def validation_response(exc, view):
     pointer_for = getattr(view, "error_pointer", None) or (lambda key: "/data")
     pairs = list(validation_errors(exc.detail, pointer_for))
-    statuses = [409 if getattr(m, "code", None) in UNIQUE_CODES else 422 for _, m in pairs]
+    statuses = [409 if getattr(m, "code", None) in CONFLICT_CODES else 422 for _, m in pairs]
     errors = [
         error_object(code, message, getattr(message, "code", None), pointer=pointer)
         for code, (pointer, message) in zip(statuses, pairs, strict=True)
@@ -135,7 +136,14 @@ def integrity_response(exc):
 
 
 def exception_handler(exc, context):
-    """DRF exception handler producing JSON:API error documents."""
+    """DRF exception handler producing JSON:API error documents.
+
+    Every error rolls back the request's transaction: a request that fails writes nothing.
+    """
+    # Imported here: rest_framework.views loads the API settings, which import this module.
+    from rest_framework.views import set_rollback
+
+    set_rollback()
     view = context.get("view")
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

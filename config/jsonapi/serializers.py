@@ -81,6 +81,7 @@ class ResourceSerializer(serializers.ModelSerializer):
         if normalizer is not None:
             field_class = strict.NormalizedCharField
             field_kwargs["normalizer"] = normalizer
+            field_kwargs["allow_blank"] = False  # a code is given or null, never ""
         return field_class, field_kwargs
 
     def get_unique_together_validators(self):

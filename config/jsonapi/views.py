@@ -6,11 +6,11 @@ parameters, documents, pagination, relationship and related endpoints.
 """
 
 from django.db.models import ProtectedError, RestrictedError
-from django.shortcuts import get_object_or_404
 from django.urls import get_script_prefix
 from django.views import defaults
 from rest_framework import status, viewsets
 from rest_framework.exceptions import NotFound
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from .documents import DocumentBuilder, linkage_data, resource_object

@@ -99,10 +99,7 @@ def test_filter_languages_by_name_without_match(api):
 )
 def test_languages_are_read_only(api, method, path, document):
     count = Language.objects.count()
-    if document is None:
-        response = api.generic(method, path)
-    else:
-        response = api.send(method, path, document)
+    response = api.send(method, path, document) if document else api.generic(method, path)
     the_error(response, 405)
     assert Language.objects.count() == count
     assert Language.objects.get(code="en").name == "English"
@@ -216,8 +213,19 @@ def test_delete_label_with_products_is_409(api):
     assert Label.objects.filter(pk=label.pk).exists()
 
 
-def test_delete_unknown_label_is_404(api):
-    the_error(api.delete("/api/v1/labels/999999"), 404)
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("DELETE", "/api/v1/labels/999999"),
+        ("GET", "/api/v1/labels/abc"),
+        ("DELETE", "/api/v1/labels/abc"),
+        ("GET", "/api/v1/labels/abc/products"),
+    ],
+)
+def test_unknown_or_non_numeric_label_id_is_404(api, method, path):
+    label = make_label()
+    the_error(api.generic(method, path), 404)
+    assert Label.objects.filter(pk=label.pk).exists()
 
 
 # Labels: the products relationship.

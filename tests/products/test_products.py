@@ -370,15 +370,31 @@ def test_delete_empty_product_is_204_then_404(api):
     assert response.document["errors"][0]["status"] == "404"
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/v1/products/abc"),
+        ("DELETE", "/api/v1/products/abc"),
+        ("GET", "/api/v1/products/abc/relationships/tracks"),
+        ("GET", "/api/v1/products/abc/label"),
+        ("GET", "/api/v1/products/1.5"),
+    ],
+)
+def test_non_numeric_id_in_url_is_404(api, method, path):
+    make_product()
+    response = api.generic(method, path)
+    assert response.status_code == 404, response.document
+    assert response.document["errors"][0]["status"] == "404"
+    assert Product.objects.count() == 1
+
+
 # Filters.
 
 
 @pytest.fixture
 def catalog():
     label, other_label = make_label(), make_label()
-    wanted = make_product(
-        name="Summer Hits", upc_code=UPCS[0], status="active", label=label
-    )
+    wanted = make_product(name="Summer Hits", upc_code=UPCS[0], status="active", label=label)
     other = make_product(name="Winter Songs", upc_code=UPCS[1], label=other_label)
     return {"wanted": wanted, "other": other, "label": label}
 
