@@ -38,6 +38,10 @@ class ResourceViewSet(viewsets.GenericViewSet):
     query = None  # parsed after authentication, in initial()
 
     @property
+    def allowed_methods(self):
+        return [method for method in super().allowed_methods if method != "OPTIONS"]
+
+    @property
     def schema(self):
         return self.get_serializer_class().schema()
 

@@ -15,6 +15,7 @@ from config import urls as project_urls
 from config.jsonapi.views import ResourceViewSet
 from products.models import Label
 from products.serializers import LabelSerializer
+from tests.assertions import ids, the_error
 from tests.client import JsonApiClient
 from tests.factories import make_label, make_product, make_track, track_document
 from tracks.models import Track
@@ -49,18 +50,6 @@ urlpatterns = [
 handler500 = project_urls.handler500
 
 
-def error_of(response, status):
-    assert response.status_code == status, response.document
-    [error] = response.document["errors"]
-    assert error["status"] == str(status)
-    assert error["id"] == response["X-Request-ID"]
-    return error
-
-
-def ids(response):
-    return [resource["id"] for resource in response.document["data"]]
-
-
 def patch_document(track, **data):
     return {"data": {"type": "tracks", "id": str(track.pk), "attributes": {"title": "X"}, **data}}
 
@@ -81,7 +70,7 @@ def patch_document(track, **data):
 def test_post_with_unsupported_content_type_is_415(api, content_type):
     doc = track_document(make_product())
     response = api.send("POST", "/api/v1/tracks", doc, content_type=content_type)
-    error_of(response, 415)
+    the_error(response, 415)
     assert not Track.objects.exists()
 
 
@@ -98,7 +87,7 @@ def test_post_with_profile_parameter_is_accepted(api):
 )
 def test_accept_without_a_plain_jsonapi_instance_is_406(api, accept):
     make_track()
-    error_of(api.get("/api/v1/tracks", HTTP_ACCEPT=accept), 406)
+    the_error(api.get("/api/v1/tracks", HTTP_ACCEPT=accept), 406)
 
 
 @pytest.mark.parametrize(
@@ -189,7 +178,7 @@ def test_malformed_document_is_400_with_pointer(api, mutate, pointer):
     make_track()
     doc = mutate(track_document(make_product()))
     response = api.post_doc("/api/v1/tracks", doc)
-    error = error_of(response, 400)
+    error = the_error(response, 400)
     assert error["source"] == {"pointer": pointer}
     assert Track.objects.count() == 1
 
@@ -197,13 +186,13 @@ def test_malformed_document_is_400_with_pointer(api, mutate, pointer):
 def test_malformed_json_is_400(api):
     make_track()
     body = json.dumps(track_document(make_product()))[:-5]
-    error_of(api.post_doc("/api/v1/tracks", body), 400)
+    the_error(api.post_doc("/api/v1/tracks", body), 400)
     assert Track.objects.count() == 1
 
 
 def test_malformed_json_on_patch_is_400(api):
     track = make_track(title="Before")
-    error_of(api.patch_doc(f"/api/v1/tracks/{track.pk}", '{"data": {'), 400)
+    the_error(api.patch_doc(f"/api/v1/tracks/{track.pk}", '{"data": {'), 400)
     track.refresh_from_db()
     assert track.title == "Before"
 
@@ -214,7 +203,7 @@ def test_malformed_json_on_patch_is_400(api):
 def test_post_with_wrong_type_is_409(api):
     doc = track_document(make_product())
     doc["data"]["type"] = "products"
-    error = error_of(api.post_doc("/api/v1/tracks", doc), 409)
+    error = the_error(api.post_doc("/api/v1/tracks", doc), 409)
     assert error["source"] == {"pointer": "/data/type"}
     assert not Track.objects.exists()
 
@@ -222,7 +211,7 @@ def test_post_with_wrong_type_is_409(api):
 def test_patch_with_wrong_type_is_409(api):
     track = make_track(title="Before")
     doc = patch_document(track, type="products")
-    error = error_of(api.patch_doc(f"/api/v1/tracks/{track.pk}", doc), 409)
+    error = the_error(api.patch_doc(f"/api/v1/tracks/{track.pk}", doc), 409)
     assert error["source"] == {"pointer": "/data/type"}
     track.refresh_from_db()
     assert track.title == "Before"
@@ -231,7 +220,7 @@ def test_patch_with_wrong_type_is_409(api):
 def test_patch_with_id_other_than_url_is_409(api):
     track, other = make_track(title="Before"), make_track(title="Other")
     doc = patch_document(track, id=str(other.pk))
-    error = error_of(api.patch_doc(f"/api/v1/tracks/{track.pk}", doc), 409)
+    error = the_error(api.patch_doc(f"/api/v1/tracks/{track.pk}", doc), 409)
     assert error["source"] == {"pointer": "/data/id"}
     track.refresh_from_db()
     other.refresh_from_db()
@@ -241,7 +230,7 @@ def test_patch_with_id_other_than_url_is_409(api):
 def test_post_with_client_generated_id_is_403(api):
     doc = track_document(make_product())
     doc["data"]["id"] = "12345"
-    error = error_of(api.post_doc("/api/v1/tracks", doc), 403)
+    error = the_error(api.post_doc("/api/v1/tracks", doc), 403)
     assert error["source"] == {"pointer": "/data/id"}
     assert not Track.objects.exists()
 
@@ -265,7 +254,7 @@ def test_post_with_client_generated_id_is_403(api):
 )
 def test_unknown_urls_under_api_are_jsonapi_404(api, url):
     track = make_track()
-    error_of(api.get(url.format(id=track.pk)), 404)
+    the_error(api.get(url.format(id=track.pk)), 404)
 
 
 @pytest.mark.parametrize(
@@ -280,7 +269,7 @@ def test_unknown_urls_under_api_are_jsonapi_404(api, url):
 def test_unsupported_methods_are_405(api, method, url):
     track = make_track(title="Before")
     doc = {"data": {"type": "tracks", "id": str(track.pk), "attributes": {"title": "After"}}}
-    error_of(api.send(method, url.format(id=track.pk), doc), 405)
+    the_error(api.send(method, url.format(id=track.pk), doc), 405)
     track.refresh_from_db()
     assert track.title == "Before"
     assert Track.objects.count() == 1
@@ -311,13 +300,13 @@ def test_unsupported_methods_are_405(api, method, url):
 )
 def test_bad_query_parameter_is_400_naming_it(api, params, parameter):
     make_track()
-    error = error_of(api.get("/api/v1/tracks", params), 400)
+    error = the_error(api.get("/api/v1/tracks", params), 400)
     assert error["source"] == {"parameter": parameter}
 
 
 def test_repeated_sort_parameter_is_400(api):
     make_track()
-    error = error_of(api.get("/api/v1/tracks?sort=title&sort=-title"), 400)
+    error = the_error(api.get("/api/v1/tracks?sort=title&sort=-title"), 400)
     assert error["source"] == {"parameter": "sort"}
 
 
@@ -326,7 +315,7 @@ def test_repeated_sort_parameter_is_400(api):
 )
 def test_list_parameters_on_a_detail_get_are_400(api, param, value):
     track = make_track()
-    error = error_of(api.get(f"/api/v1/tracks/{track.pk}", {param: value}), 400)
+    error = the_error(api.get(f"/api/v1/tracks/{track.pk}", {param: value}), 400)
     assert error["source"] == {"parameter": param}
 
 
@@ -623,7 +612,7 @@ def test_lists_with_include_run_constant_queries(api, hundred_tracks, url, inclu
 @pytest.mark.urls(__name__)
 def test_unexpected_exception_in_a_view_is_a_jsonapi_500(api, caplog):
     response = api.get("/api/v1/exploding")
-    error = error_of(response, 500)
+    error = the_error(response, 500)
     assert SECRET not in response.content.decode()
     assert "RuntimeError" not in response.content.decode()
     assert "Traceback" not in error["detail"]
@@ -633,7 +622,7 @@ def test_unexpected_exception_in_a_view_is_a_jsonapi_500(api, caplog):
 @pytest.mark.urls(__name__)
 def test_unexpected_exception_rolls_back_the_request(api):
     before = Label.objects.count()
-    error_of(api.get("/api/v1/exploding"), 500)
+    the_error(api.get("/api/v1/exploding"), 500)
     assert Label.objects.count() == before
 
 
@@ -641,5 +630,5 @@ def test_unexpected_exception_rolls_back_the_request(api):
 def test_unexpected_exception_outside_drf_is_a_jsonapi_500(admin_user, make_token):
     client = JsonApiClient(make_token(admin_user), raise_request_exception=False)
     response = client.get("/api/v1/exploding-django")
-    error_of(response, 500)
+    the_error(response, 500)
     assert SECRET not in response.content.decode()

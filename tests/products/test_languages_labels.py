@@ -3,22 +3,10 @@
 import pytest
 
 from products.models import Label, Language
+from tests.assertions import ids, the_error
 from tests.factories import make_label, make_product
 
 pytestmark = pytest.mark.django_db
-
-
-def ids(response):
-    return [resource["id"] for resource in response.document["data"]]
-
-
-def the_error(response, status):
-    """The single error object of a ``status`` response."""
-    assert response.status_code == status, response.document
-    [error] = response.document["errors"]
-    assert error["status"] == str(status)
-    assert error["id"] == response["X-Request-ID"]
-    return error
 
 
 def label_document(label_id=None, **attributes):

@@ -3,23 +3,10 @@
 import pytest
 
 from products.models import Product
+from tests.assertions import errors_by_pointer, ids
 from tests.factories import UPCS, make_label, make_product, make_track
 
 pytestmark = pytest.mark.django_db
-
-
-def ids(response):
-    return [resource["id"] for resource in response.document["data"]]
-
-
-def errors_by_pointer(response, status):
-    """The error objects of a ``status`` response, keyed by their source pointer."""
-    assert response.status_code == status, response.document
-    errors = response.document["errors"]
-    for error in errors:
-        assert error["id"] == response["X-Request-ID"]
-        assert error["detail"]
-    return {error["source"]["pointer"]: error for error in errors}
 
 
 def product_document(label, language="en", **attributes):

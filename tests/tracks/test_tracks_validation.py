@@ -4,25 +4,11 @@ import datetime
 
 import pytest
 
+from tests.assertions import errors_by_pointer, ids
 from tests.factories import make_label, make_product, make_track, track_document
 from tracks.models import Track
 
 pytestmark = pytest.mark.django_db
-
-
-def ids(response):
-    return [resource["id"] for resource in response.document["data"]]
-
-
-def errors_by_pointer(response, status):
-    """The error objects of a ``status`` response, keyed by their source pointer."""
-    assert response.status_code == status, response.document
-    errors = response.document["errors"]
-    for error in errors:
-        assert error["id"] == response["X-Request-ID"]
-        assert error["detail"]
-        assert error["code"]
-    return {error["source"]["pointer"]: error for error in errors}
 
 
 def post_invalid(api, document, status, pointer):
