@@ -136,14 +136,7 @@ def integrity_response(exc):
 
 
 def exception_handler(exc, context):
-    """DRF exception handler producing JSON:API error documents.
-
-    Every error rolls back the request's transaction: a request that fails writes nothing.
-    """
-    # Imported here: rest_framework.views loads the API settings, which import this module.
-    from rest_framework.views import set_rollback
-
-    set_rollback()
+    """DRF exception handler producing JSON:API error documents."""
     view = context.get("view")
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

@@ -5,10 +5,11 @@ A resource's viewset declares what it serves (``queryset``, ``serializer_class``
 parameters, documents, pagination, relationship and related endpoints.
 """
 
+from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.urls import get_script_prefix
 from django.views import defaults
-from rest_framework import status, viewsets
+from rest_framework import permissions, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
@@ -36,6 +37,16 @@ class ResourceViewSet(viewsets.GenericViewSet):
     sort_fields = ()
     metadata_class = None  # OPTIONS is 405: the API describes itself in the README and OpenAPI
     query = None  # parsed after authentication, in initial()
+
+    def dispatch(self, request, *args, **kwargs):
+        """A write runs in one transaction, rolled back when it fails; a read needs none."""
+        if request.method in permissions.SAFE_METHODS:
+            return super().dispatch(request, *args, **kwargs)
+        with transaction.atomic():
+            response = super().dispatch(request, *args, **kwargs)
+            if response.status_code >= 400:
+                transaction.set_rollback(True)
+            return response
 
     @property
     def allowed_methods(self):

@@ -34,6 +34,9 @@ class ExplodingViewSet(ResourceViewSet):
     serializer_class = LabelSerializer
 
     def list(self, request, *args, **kwargs):
+        raise RuntimeError(SECRET)
+
+    def create(self, request, *args, **kwargs):
         make_label(name="written before the crash")
         raise RuntimeError(SECRET)
 
@@ -43,7 +46,7 @@ def exploding_django_view(request):
 
 
 urlpatterns = [
-    path("api/v1/exploding", ExplodingViewSet.as_view({"get": "list"})),
+    path("api/v1/exploding", ExplodingViewSet.as_view({"get": "list", "post": "create"})),
     path("api/v1/exploding-django", exploding_django_view),
     path("", include(project_urls)),
 ]
@@ -620,9 +623,10 @@ def test_unexpected_exception_in_a_view_is_a_jsonapi_500(api, caplog):
 
 
 @pytest.mark.urls(__name__)
-def test_unexpected_exception_rolls_back_the_request(api):
+def test_unexpected_exception_rolls_back_the_write(api):
     before = Label.objects.count()
-    the_error(api.get("/api/v1/exploding"), 500)
+    document = {"data": {"type": "labels", "attributes": {"name": "x"}}}
+    the_error(api.post_doc("/api/v1/exploding", document), 500)
     assert Label.objects.count() == before
 
 

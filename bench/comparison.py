@@ -1,0 +1,203 @@
+"""The views ours is measured against: the raw floor, plain DRF and stock
+djangorestframework-jsonapi, each returning the same rows and fields as ours."""
+
+import orjson
+from django.http import HttpResponse
+from rest_framework import generics, pagination, renderers, serializers
+from rest_framework_json_api import pagination as dja_pagination
+from rest_framework_json_api import relations as dja_relations
+from rest_framework_json_api import renderers as dja_renderers
+from rest_framework_json_api import serializers as dja_serializers
+from rest_framework_json_api import views as dja_views
+
+from products.models import Label, Language, Product
+from tracks.models import CREDIT_ROLES, Track
+
+TRACK_FIELDS = [
+    "id",
+    "title",
+    "subtitle",
+    "track_number",
+    "volume_number",
+    "isrc_code",
+    "length",
+    "production_line",
+    "clean",
+    "parental_advisory",
+    "production_date",
+    "preview_start",
+    "preview_end",
+    "lyrics",
+    "explicit_content",
+    "artist",
+    *CREDIT_ROLES,
+    "audio16bits",
+    "audio24bits",
+    "created_at",
+    "updated_at",
+]
+PRODUCT_FIELDS = [
+    "id",
+    "name",
+    "upc_code",
+    "release_date",
+    "copyright_line",
+    "production_line",
+    "production_year",
+    "status",
+    "product_type",
+    "created_at",
+    "updated_at",
+]
+
+
+def raw_tracks(request):
+    """The floor: values() and orjson, no framework."""
+    fields = [f if f != "clean" else "is_clean" for f in TRACK_FIELDS]
+    rows = list(
+        Track.objects.order_by("pk").values(*fields, "product_id", "audio_language_id")[:100]
+    )
+    return HttpResponse(orjson.dumps(rows), content_type="application/json")
+
+
+class PlainPagination(pagination.PageNumberPagination):
+    page_size = 100
+
+
+# Plain DRF: ModelSerializers, nesting the related rows that ours includes.
+
+
+class PlainLanguageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Language
+        fields = ["code", "name"]
+
+
+class PlainProductSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = [*PRODUCT_FIELDS, "label", "language"]
+
+
+class PlainTrackSerializer(serializers.ModelSerializer):
+    clean = serializers.BooleanField(source="is_clean")
+    label = serializers.IntegerField(source="product.label_id")
+    product = PlainProductSerializer()
+    audio_language = PlainLanguageSerializer()
+
+    class Meta:
+        model = Track
+        fields = [*TRACK_FIELDS, "label", "product", "audio_language"]
+
+
+class PlainProductWithTracksSerializer(PlainProductSerializer):
+    tracks = serializers.SerializerMethodField()
+
+    class Meta(PlainProductSerializer.Meta):
+        fields = [*PlainProductSerializer.Meta.fields, "tracks"]
+
+    def get_tracks(self, product):
+        return PlainTrackListSerializer(product.tracks.all(), many=True).data
+
+
+class PlainTrackListSerializer(serializers.ModelSerializer):
+    clean = serializers.BooleanField(source="is_clean")
+
+    class Meta:
+        model = Track
+        fields = [*TRACK_FIELDS, "product", "audio_language"]
+
+
+class PlainView(generics.ListAPIView):
+    renderer_classes = [renderers.JSONRenderer]
+    pagination_class = PlainPagination
+
+
+class PlainTracks(PlainView):
+    queryset = Track.objects.select_related("product", "audio_language").order_by("pk")
+    serializer_class = PlainTrackSerializer
+
+
+class PlainProducts(PlainView):
+    queryset = Product.objects.prefetch_related("tracks").order_by("pk")
+    serializer_class = PlainProductWithTracksSerializer
+
+
+# Stock djangorestframework-jsonapi: its own serializers, relations, renderer and pagination.
+
+
+def _links(view):
+    return {
+        "self_link_view_name": f"bench-dja-{view}-relationships",
+        "related_link_view_name": f"bench-dja-{view}-related",
+    }
+
+
+class StockLanguageSerializer(dja_serializers.ModelSerializer):
+    class Meta:
+        model = Language
+        resource_name = "languages"
+        fields = ["name"]
+
+
+class StockLabelSerializer(dja_serializers.ModelSerializer):
+    class Meta:
+        model = Label
+        resource_name = "labels"
+        fields = ["name", "description", "created_at", "updated_at"]
+
+
+class StockProductSerializer(dja_serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="bench-dja-products-detail")
+    label = dja_relations.ResourceRelatedField(read_only=True, **_links("products"))
+    language = dja_relations.ResourceRelatedField(read_only=True, **_links("products"))
+    tracks = dja_relations.ResourceRelatedField(read_only=True, many=True, **_links("products"))
+    included_serializers = {
+        "label": "bench.comparison.StockLabelSerializer",
+        "language": "bench.comparison.StockLanguageSerializer",
+        "tracks": "bench.comparison.StockTrackSerializer",
+    }
+
+    class Meta:
+        model = Product
+        resource_name = "products"
+        fields = [*PRODUCT_FIELDS[1:], "url", "label", "language", "tracks"]
+
+
+class StockTrackSerializer(dja_serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="bench-dja-tracks-detail")
+    clean = serializers.BooleanField(source="is_clean")
+    product = dja_relations.ResourceRelatedField(read_only=True, **_links("tracks"))
+    audio_language = dja_relations.ResourceRelatedField(read_only=True, **_links("tracks"))
+    label = dja_relations.ResourceRelatedField(
+        read_only=True, source="product.label", model=Label, **_links("tracks")
+    )
+    included_serializers = {
+        "product": "bench.comparison.StockProductSerializer",
+        "audio_language": "bench.comparison.StockLanguageSerializer",
+        "label": "bench.comparison.StockLabelSerializer",
+    }
+
+    class Meta:
+        model = Track
+        resource_name = "tracks"
+        fields = [*TRACK_FIELDS[1:], "url", "product", "audio_language", "label"]
+
+
+class StockView(dja_views.ReadOnlyModelViewSet):
+    renderer_classes = [dja_renderers.JSONRenderer]
+    pagination_class = dja_pagination.JsonApiPageNumberPagination
+    filter_backends = []
+
+
+class StockTracks(StockView):
+    queryset = Track.objects.order_by("pk")
+    serializer_class = StockTrackSerializer
+    select_for_includes = {"__all__": ["product"], "product": ["product__label"]}
+    prefetch_for_includes = {"audio_language": ["audio_language"]}
+
+
+class StockProducts(StockView):
+    queryset = Product.objects.order_by("pk")
+    serializer_class = StockProductSerializer
+    prefetch_for_includes = {"__all__": ["tracks"], "tracks": ["tracks__product"]}

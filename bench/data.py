@@ -1,0 +1,73 @@
+"""A throwaway database filled with a benchmark catalog."""
+
+import os
+from datetime import timedelta
+
+import django
+
+TOKEN = "bench-token"
+
+
+def setup_django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    django.setup()
+
+
+def create_database():
+    """A fresh database beside the configured one (test_<name>; in memory for SQLite)."""
+    from django.db import connection
+
+    return connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+
+
+def destroy_database(old_name):
+    from django.db import connection
+
+    connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def create_catalog(products=100, tracks_per_product=10):
+    """``products`` products of ``tracks_per_product`` tracks over ten labels, and a token."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+    from oauth2_provider.models import AccessToken, Application
+
+    from products.models import Label, Language, Product
+    from tracks.models import Track
+
+    english = Language.objects.get(code="en")
+    labels = Label.objects.bulk_create([Label(name=f"Label {n}") for n in range(10)])
+    catalog = Product.objects.bulk_create(
+        Product(name=f"Product {n}", label=labels[n % 10], language=english)
+        for n in range(products)
+    )
+    Track.objects.bulk_create(
+        Track(
+            product=product,
+            title=f"Track {p}-{t}",
+            track_number=t + 1,
+            volume_number=1,
+            isrc_code=f"ESA11{p:03d}{t:04d}",
+            artist=["Artist"],
+            composer=["Composer"],
+            audio_language=english,
+        )
+        for p, product in enumerate(catalog)
+        for t in range(tracks_per_product)
+    )
+    user = get_user_model().objects.create_superuser("bench", "bench@example.com", None)
+    application = Application.objects.create(
+        name="bench",
+        user=user,
+        client_type="confidential",
+        authorization_grant_type="client-credentials",
+    )
+    AccessToken.objects.create(
+        user=user,
+        application=application,
+        token=TOKEN,
+        scope="read write",
+        expires=timezone.now() + timedelta(hours=2),
+    )

@@ -1,0 +1,54 @@
+"""Lists run a fixed, small number of SQL queries whatever the page size and includes.
+
+The budget: one query for the token, one COUNT for pagination, one for the page (to-one
+includes are joined into it), one per to-many level included (prefetched).
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import make_label, make_product, make_track
+
+pytestmark = pytest.mark.django_db
+
+CASES = [
+    ("/api/v1/tracks?include=product,audio-language", 3),
+    ("/api/v1/tracks?include=product,audio-language,label", 3),
+    ("/api/v1/tracks?include=product.label&fields[tracks]=title,product", 3),
+    ("/api/v1/products?include=tracks", 4),
+    ("/api/v1/products?include=tracks,label,language", 4),
+    ("/api/v1/labels?include=products", 4),
+    ("/api/v1/labels?include=products.tracks", 5),
+    ("/api/v1/languages?filter[id]=en,es", 3),
+]
+
+
+@pytest.fixture
+def catalog(db):
+    """100 labels, 100 products and 200 tracks: enough for full pages of 100."""
+    for n in range(100):
+        product = make_product(label=make_label())
+        make_track(product=product, track_number=1)
+        make_track(product=product, track_number=2)
+
+
+def queries(api, url):
+    with CaptureQueriesContext(connection) as captured:
+        response = api.get(url)
+    assert response.status_code == 200, response.document
+    return len(captured), len(response.document["data"])
+
+
+@pytest.mark.parametrize(("url", "expected"), CASES)
+def test_list_query_count_is_exact_for_page_sizes_1_and_100(api, catalog, url, expected):
+    one = queries(api, f"{url}&page[size]=1")
+    hundred = queries(api, f"{url}&page[size]=100")
+    assert one[0] == hundred[0] == expected
+    assert one[1] == 1
+    assert hundred[1] == (2 if "languages" in url else 100)
+
+
+def test_a_page_past_the_end_skips_the_page_query(api, catalog):
+    count, rows = queries(api, "/api/v1/tracks?include=product&page[number]=99&page[size]=100")
+    assert (count, rows) == (2, 0)
