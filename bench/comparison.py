@@ -90,22 +90,19 @@ class PlainTrackSerializer(serializers.ModelSerializer):
         fields = [*TRACK_FIELDS, "label", "product", "audio_language"]
 
 
-class PlainProductWithTracksSerializer(PlainProductSerializer):
-    tracks = serializers.SerializerMethodField()
-
-    class Meta(PlainProductSerializer.Meta):
-        fields = [*PlainProductSerializer.Meta.fields, "tracks"]
-
-    def get_tracks(self, product):
-        return PlainTrackListSerializer(product.tracks.all(), many=True).data
-
-
 class PlainTrackListSerializer(serializers.ModelSerializer):
     clean = serializers.BooleanField(source="is_clean")
 
     class Meta:
         model = Track
         fields = [*TRACK_FIELDS, "product", "audio_language"]
+
+
+class PlainProductWithTracksSerializer(PlainProductSerializer):
+    tracks = PlainTrackListSerializer(many=True, read_only=True)
+
+    class Meta(PlainProductSerializer.Meta):
+        fields = [*PlainProductSerializer.Meta.fields, "tracks"]
 
 
 class PlainView(generics.ListAPIView):

@@ -35,6 +35,9 @@ class Relationship(serializers.Field):
             model = model._meta.get_field(hop).related_model
         last = model._meta.get_field(self.path[-1])
         self.id_attname = None if self.many else last.attname
+        # For a reverse foreign key (product -> tracks): the field pointing back at the owner,
+        # which Django fills from the owner itself when it prefetches the relationship.
+        self.back_reference = last.field.name if last.one_to_many else None
 
     def get_attribute(self, instance):
         raise SkipField  # the document builder renders linkage from the schema

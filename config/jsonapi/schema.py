@@ -8,6 +8,7 @@ pointers all read one description instead of re-deriving it per row.
 from functools import cached_property
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Prefetch
 
 # The distribution seed names its timestamps in camelCase; every other member is dasherized.
 MEMBER_NAMES = {"created_at": "createdAt", "updated_at": "updatedAt"}
@@ -93,23 +94,29 @@ class ResourceSchema:
             raise ImproperlyConfigured(f"No serializer is registered for type {rel.resource_type}")
         return schema
 
-    def queryset_for(self, queryset, include_tree):
-        """Apply the joins and prefetches that make rendering ``include_tree`` query-free."""
-        select, prefetch = list(self.always_selected), []
-        self._collect(include_tree, "", True, select, prefetch)
+    def queryset_for(self, queryset, include_tree, back_reference=None):
+        """Load ``include_tree`` with ``queryset``: one query for the rows and every to-one
+        include (joined), plus one per to-many include, whose own to-one includes are joined
+        into that query in turn. A request therefore costs one query per to-many level."""
+        select = [path for path in self.always_selected if path.split("__")[0] != back_reference]
+        prefetch = []
+        self._plan(include_tree, "", select, prefetch)
         if select:
             queryset = queryset.select_related(*select)
         if prefetch:
             queryset = queryset.prefetch_related(*prefetch)
         return queryset
 
-    def _collect(self, tree, prefix, joinable, select, prefetch):
+    def _plan(self, tree, prefix, select, prefetch):
         for member, subtree in tree.items():
-            rel = self.relationships[member]
+            rel, child = self.relationships[member], self.related_schema(member)
             path = prefix + rel.select_path
-            child_joinable = joinable and not rel.many
-            (select if child_joinable else prefetch).append(path)
-            child = self.related_schema(member)
-            for extra in child.always_selected:
-                (select if child_joinable else prefetch).append(f"{path}__{extra}")
-            child._collect(subtree, f"{path}__", child_joinable, select, prefetch)
+            if rel.many:
+                rows = child.queryset_for(
+                    child.model._default_manager.all(), subtree, rel.back_reference
+                )
+                prefetch.append(Prefetch(path, queryset=rows))
+            else:
+                select.append(path)
+                select.extend(f"{path}__{extra}" for extra in child.always_selected)
+                child._plan(subtree, f"{path}__", select, prefetch)
