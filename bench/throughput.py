@@ -88,6 +88,7 @@ def main():
             "ALLOWED_HOSTS": HOST,
             "DEBUG": "0",
             "LOG_LEVEL": "WARNING",
+            "CONN_MAX_AGE": "60",
         }
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi", "-w", "2", "-b", f"{HOST}:{port}"],

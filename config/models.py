@@ -28,6 +28,11 @@ class NormalizedCharField(models.CharField):
             kwargs["normalizer"] = self.normalizer
         return name, path, args, kwargs
 
+    def formfield(self, **kwargs):
+        # The limit applies to the normalised code, not to what a person types
+        # ("0360 0029 1452"); the model's own max-length validator still checks it.
+        return super().formfield(**{"max_length": None, **kwargs})
+
     def to_python(self, value):
         value = super().to_python(value)
         if value and self.normalizer is not None:

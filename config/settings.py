@@ -84,7 +84,7 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
