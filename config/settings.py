@@ -106,6 +106,12 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
+# Master audio records (tracks.Record).
+RECORD_MAX_BYTES = int(os.environ.get("RECORD_MAX_BYTES", str(2 * 1024**3)))
+# Hosts the server may fetch `original-url` from; empty turns the feature off.
+RECORD_SOURCE_HOSTS = env_list("RECORD_SOURCE_HOSTS")
+RECORD_FETCH_TIMEOUT = float(os.environ.get("RECORD_FETCH_TIMEOUT", "30"))
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["config.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["config.permissions.ScopedModelPermissions"],

@@ -2,7 +2,7 @@ import django_filters
 
 from config.jsonapi.filters import NumberInFilter
 
-from .models import Track
+from .models import Record, Track
 from .validators import normalize_isrc
 
 
@@ -17,3 +17,12 @@ class TrackFilter(django_filters.FilterSet):
 
     def filter_isrc(self, queryset, name, value):
         return queryset.filter(isrc_code=normalize_isrc(value))
+
+
+class RecordFilter(django_filters.FilterSet):
+    id = NumberInFilter(field_name="id")
+    track_id = django_filters.NumberFilter(field_name="track_id")
+
+    class Meta:
+        model = Record
+        fields = []

@@ -1,9 +1,18 @@
-from config.jsonapi.fields import StrictBooleanField
+import posixpath
+import urllib.parse
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files.base import ContentFile
+from rest_framework import serializers
+
+from config.jsonapi.fields import Base64FileField, StrictBooleanField, StrictJSONField
 from config.jsonapi.relations import Relationship
 from config.jsonapi.serializers import ResourceSerializer
 from products.models import Language, Product
 
-from .models import CREDIT_ROLES, Track
+from . import audio
+from .models import CREDIT_ROLES, Record, Track
 
 
 class TrackSerializer(ResourceSerializer):
@@ -11,6 +20,7 @@ class TrackSerializer(ResourceSerializer):
     product = Relationship("products", queryset=Product.objects.all())
     audio_language = Relationship("languages", queryset=Language.objects.all())
     label = Relationship("labels", source="product.label", read_only=True)
+    records = Relationship("records", many=True, read_only=True)
 
     class Meta:
         model = Track
@@ -39,4 +49,61 @@ class TrackSerializer(ResourceSerializer):
             "product",
             "audio_language",
             "label",
+            "records",
         ]
+
+
+class RecordSerializer(ResourceSerializer):
+    """A master audio file: sent as base64 (``new-file``) or fetched (``original-url``);
+    everything else about it is read from the file by the server."""
+
+    track = Relationship("tracks", queryset=Track.objects.all())
+    new_file = Base64FileField(
+        source="file", write_only=True, required=False, max_bytes=lambda: settings.RECORD_MAX_BYTES
+    )
+    file = StrictJSONField(source="file_info", read_only=True)
+
+    class Meta:
+        model = Record
+        resource_name = "records"
+        fields = [
+            "filename",
+            "md5",
+            "file_size",
+            "precision",
+            "master_type",
+            "file",
+            "new_file",
+            "original_url",
+            "created_at",
+            "updated_at",
+            "track",
+        ]
+        extra_kwargs = {"filename": {"required": False}}
+
+    def validate(self, attrs):
+        url = attrs.get("original_url")
+        if ("file" in attrs) == bool(url):
+            raise serializers.ValidationError(
+                {"new_file": "Send exactly one of new-file and original-url."}
+            )
+        if url:
+            try:
+                attrs["file"] = ContentFile(audio.fetch(url))
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"original_url": exc.messages}) from exc
+            path = urllib.parse.urlsplit(url).path
+            attrs.setdefault("filename", posixpath.basename(path) or "master.flac")
+        elif not attrs.get("filename"):
+            raise serializers.ValidationError(
+                {"filename": "The filename field is required with new-file."}
+            )
+        attrs["filename"] = posixpath.basename(attrs["filename"].replace("\\", "/"))
+        attrs["file"].name = attrs["filename"] or "master.flac"
+        try:
+            return super().validate(attrs)
+        except serializers.ValidationError as exc:
+            # The model reports problems of the audio under "file": point at how it came.
+            member = "original_url" if url else "new_file"
+            detail = {member if key == "file" else key: value for key, value in exc.detail.items()}
+            raise serializers.ValidationError(detail) from exc

@@ -1,5 +1,8 @@
 from config.jsonapi.routes import resource_routes
 
-from .views import TrackViewSet
+from .views import RecordViewSet, TrackViewSet
 
-urlpatterns = [*resource_routes(TrackViewSet)]
+urlpatterns = [
+    *resource_routes(TrackViewSet),
+    *resource_routes(RecordViewSet, updatable=False),
+]

@@ -1,8 +1,8 @@
 from config.jsonapi.views import ResourceViewSet
 
-from .filters import TrackFilter
-from .models import Track
-from .serializers import TrackSerializer
+from .filters import RecordFilter, TrackFilter
+from .models import Record, Track
+from .serializers import RecordSerializer, TrackSerializer
 
 
 class TrackViewSet(ResourceViewSet):
@@ -10,3 +10,12 @@ class TrackViewSet(ResourceViewSet):
     serializer_class = TrackSerializer
     filterset_class = TrackFilter
     sort_fields = ("title", "track-number", "createdAt")
+
+
+class RecordViewSet(ResourceViewSet):
+    """Master audio records: created and deleted, never changed (upload a new one)."""
+
+    queryset = Record.objects.all()
+    serializer_class = RecordSerializer
+    filterset_class = RecordFilter
+    sort_fields = ("createdAt",)

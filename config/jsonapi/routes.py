@@ -18,15 +18,17 @@ class ResourceIdConverter:
 register_converter(ResourceIdConverter, "rid")
 
 
-def resource_routes(viewset, *, read_only=False):
+def resource_routes(viewset, *, read_only=False, updatable=True):
+    """Routes of a resource; ``read_only`` drops every write, ``updatable=False`` PATCH."""
     prefix = viewset.serializer_class.schema().path
-    writes = not read_only
+    writes, updates = not read_only, not read_only and updatable
     collection = {"get": "list", **({"post": "create"} if writes else {})}
     item = {
         "get": "retrieve",
-        **({"patch": "partial_update", "delete": "destroy"} if writes else {}),
+        **({"patch": "partial_update"} if updates else {}),
+        **({"delete": "destroy"} if writes else {}),
     }
-    relationship = {"get": "relationship", **({"patch": "update_relationship"} if writes else {})}
+    relationship = {"get": "relationship", **({"patch": "update_relationship"} if updates else {})}
     name = prefix.replace("/", "-")
     return [
         path(prefix, viewset.as_view(collection), name=f"{name}-list"),

@@ -46,7 +46,7 @@ class ResourceSchema:
         self.type = meta.resource_name
         self.path = getattr(meta, "resource_path", self.type)
         self.model = meta.model
-        self.attributes = {}  # member name -> field name
+        self.attributes = {}  # member name -> field name, for the attributes rendered
         self.relationships = {}  # member name -> Relationship (unbound template)
         self.fields = {}  # field name -> member name
         self.writable_attributes = {}
@@ -65,11 +65,13 @@ class ResourceSchema:
                 if not field.read_only:
                     self.writable_relationships[member] = name
             else:
-                self.attributes[member] = name
-                self.orm_paths[member] = field.source.replace(".", "__")
+                if not field.write_only:
+                    self.attributes[member] = name
+                    self.orm_paths[member] = field.source.replace(".", "__")
                 if not field.read_only:
                     self.writable_attributes[member] = name
-        self.members = set(self.attributes) | set(self.relationships)
+        self.members = set(self.attributes) | set(self.writable_attributes)
+        self.members |= set(self.relationships)
 
     @cached_property
     def always_selected(self):

@@ -90,11 +90,13 @@ class ResourceSerializer(serializers.ModelSerializer):
     def validate(self, attrs):
         """Run the model's validation (fields, clean(), constraints): the rules live there,
         so the admin and the importers apply exactly the same ones."""
-        instance = self.instance or self.Meta.model()
+        model = self.Meta.model
+        instance = self.instance or model()
         for name, value in attrs.items():
             setattr(instance, name, value)
+        derived = [field.name for field in model._meta.fields if not field.editable]
         try:
-            instance.full_clean()
+            instance.full_clean(exclude=derived)  # the model fills non-editable fields itself
         except DjangoValidationError as exc:
             raise serializers.ValidationError(model_errors(exc)) from exc
         return attrs
@@ -102,13 +104,11 @@ class ResourceSerializer(serializers.ModelSerializer):
 
 def member_error(schema, section, member):
     """Why ``member`` cannot be written under ``section`` of a ``schema.type`` resource."""
-    declared_in = (
-        "attributes"
-        if member in schema.attributes
-        else "relationships"
-        if member in schema.relationships
-        else None
-    )
+    declared_in = None
+    if member in schema.attributes or member in schema.writable_attributes:
+        declared_in = "attributes"
+    elif member in schema.relationships:
+        declared_in = "relationships"
     if declared_in is None:
         return ErrorDetail(f"'{member}' is not a member of {schema.type}.", "unknown_member")
     if declared_in != section:

@@ -599,7 +599,7 @@ def test_sort_tracks(api, three_tracks, sort, order):
         ("filter[track-number]", "one"),
         ("filter[product-id]", "abc"),
         ("filter[id]", "1,x"),
-        ("include", "records"),
+        ("include", "masters"),
         ("fields[tracks]", "colour"),
         ("page[size]", "101"),
         ("titel", "x"),
