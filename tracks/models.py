@@ -120,6 +120,8 @@ class Track(TimeStampedModel):
 class Record(TimeStampedModel):
     """The FLAC master of a track, with the technical metadata read from the file itself."""
 
+    DERIVED_FIELDS = ("md5", "file_size", "precision", "duration", "master_type", "file_info")
+
     class MasterType(models.TextChoices):
         CD = "cd", "CD quality (16-bit, up to 48 kHz)"
         HI_RES = "hi-res", "High resolution (24-bit or above 48 kHz)"

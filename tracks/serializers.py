@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.base import ContentFile
 from rest_framework import serializers
+from rest_framework.fields import get_error_detail
 
 from config.jsonapi.fields import Base64FileField, StrictBooleanField, StrictJSONField
 from config.jsonapi.relations import Relationship
@@ -91,7 +92,7 @@ class RecordSerializer(ResourceSerializer):
             try:
                 attrs["file"] = ContentFile(audio.fetch(url))
             except DjangoValidationError as exc:
-                raise serializers.ValidationError({"original_url": exc.messages}) from exc
+                raise serializers.ValidationError({"original_url": get_error_detail(exc)}) from exc
             path = urllib.parse.urlsplit(url).path
             attrs.setdefault("filename", posixpath.basename(path) or "master.flac")
         elif not attrs.get("filename"):
