@@ -1,5 +1,6 @@
 """OAuth2 Bearer authentication for the API."""
 
+from oauth2_provider import oauth2_backends
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 
 
@@ -26,3 +27,16 @@ class BearerTokenAuthentication(OAuth2Authentication):
 
     def authenticate_header(self, request):
         return f'Bearer realm="{self.www_authenticate_realm}"'
+
+
+class OAuthLibCore(oauth2_backends.OAuthLibCore):
+    """Reads form bodies only (the token endpoints); a JSON:API body is no OAuth2 input.
+
+    The stock backend reads ``request.POST``, which makes DRF parse a JSON:API body during
+    authentication: a bad body would then answer 400 or 415 before the 401 or 403 it earns.
+    """
+
+    def extract_body(self, request):
+        if (request.content_type or "").startswith("application/x-www-form-urlencoded"):
+            return super().extract_body(request)
+        return []

@@ -122,18 +122,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.jsonapi.pagination.JsonApiPagination",
     "DEFAULT_FILTER_BACKENDS": [],
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
-    "TEST_REQUEST_DEFAULT_FORMAT": "vnd.api+json",
     "UNAUTHENTICATED_USER": None,
 }
-
-JSON_API_FORMAT_FIELD_NAMES = "dasherize"
-JSON_API_FORMAT_TYPES = False
-JSON_API_PLURALIZE_TYPES = False
 
 OAUTH2_PROVIDER = {
     "SCOPES": {"read": "Read the catalog", "write": "Create, change and delete resources"},
     "DEFAULT_SCOPES": ["read"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": int(os.environ.get("ACCESS_TOKEN_EXPIRE_SECONDS", "3600")),
+    "OAUTH2_BACKEND_CLASS": "config.authentication.OAuthLibCore",
 }
 
 LOGGING = {

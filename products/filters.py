@@ -1,8 +1,9 @@
 import django_filters
 
-from config.jsonapi.filters import CharInFilter, NumberInFilter
+from config.jsonapi.filters import CharInFilter, IntegerFilter, IntegerInFilter
 
 from .models import Label, Language, Product
+from .validators import normalize_upc
 
 
 class LanguageFilter(django_filters.FilterSet):
@@ -15,7 +16,7 @@ class LanguageFilter(django_filters.FilterSet):
 
 
 class LabelFilter(django_filters.FilterSet):
-    id = NumberInFilter(field_name="id")
+    id = IntegerInFilter(field_name="id")
 
     class Meta:
         model = Label
@@ -23,10 +24,14 @@ class LabelFilter(django_filters.FilterSet):
 
 
 class ProductFilter(django_filters.FilterSet):
-    id = NumberInFilter(field_name="id")
-    label_id = django_filters.NumberFilter(field_name="label_id")
+    id = IntegerInFilter(field_name="id")
+    label_id = IntegerFilter(field_name="label_id")
+    upc_code = django_filters.CharFilter(method="filter_upc")
     status = django_filters.ChoiceFilter(choices=Product.Status.choices)
 
     class Meta:
         model = Product
-        fields = {"name": ["exact", "icontains"], "upc_code": ["exact"]}
+        fields = {"name": ["exact", "icontains"]}
+
+    def filter_upc(self, queryset, name, value):
+        return queryset.filter(upc_code=normalize_upc(value))

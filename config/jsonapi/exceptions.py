@@ -9,6 +9,7 @@ import logging
 from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import SuspiciousOperation
 from django.db import DataError, IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -21,7 +22,7 @@ logger = logging.getLogger("tracks.requests")
 
 TITLES = {422: "Unprocessable Entity"}
 # A uniqueness clash or a relationship naming the wrong type is a conflict (409), not a 422.
-CONFLICT_CODES = {"unique", "unique_together", "type_conflict"}
+CONFLICT_CODES = {"unique", "type_conflict"}
 
 
 def title_for(status_code):
@@ -147,6 +148,10 @@ def exception_handler(exc, context):
         return validation_response(exc, view)
     if isinstance(exc, IntegrityError):
         return integrity_response(exc)
+    if isinstance(exc, SuspiciousOperation):
+        # Malformed percent-encoding, too many parameters: Django refuses the request itself.
+        detail = "The request is malformed."
+        return Response(error_document([error_object(400, detail, "bad_request")]), status=400)
     if isinstance(exc, DataError):
         # Validation should have caught it; the value came from the client all the same.
         logger.warning("Database refused a value: %s", exc)

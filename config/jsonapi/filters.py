@@ -6,6 +6,7 @@ and map to the filterset's ``product_id`` / ``title__icontains``.
 """
 
 import django_filters
+from django import forms
 
 from .exceptions import InvalidQueryParameter
 
@@ -17,7 +18,8 @@ def filter_queryset(queryset, filters, filterset_class, request, resource_type):
     for public, value in filters.items():
         internal = public.replace(".", "__").replace("-", "_")
         parameter = f"filter[{public}]"
-        if filterset_class is None or internal not in filterset_class.base_filters:
+        known = filterset_class is not None and internal in filterset_class.base_filters
+        if not known or "_" in public:  # public names are dasherized: no underscore aliases
             raise InvalidQueryParameter(
                 parameter, f"'{public}' is not a filter of {resource_type}."
             )
@@ -40,7 +42,18 @@ def sort_queryset(queryset, sort, sort_fields, schema):
     return queryset.order_by(*ordering, "pk")
 
 
-class NumberInFilter(django_filters.BaseInFilter, django_filters.NumberFilter):
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number within the range of a database integer: ``1.9`` or 30 digits are 400s."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", -(2**63))
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
+class IntegerInFilter(django_filters.BaseInFilter, IntegerFilter):
     """``filter[id]=1,2,3``: a comma-separated list of numeric ids."""
 
 

@@ -5,11 +5,13 @@ past the end is an empty ``data`` array with correct meta, not an error.
 """
 
 import math
+import re
 from urllib.parse import urlencode
 
 from .exceptions import InvalidQueryParameter
 
 NUMBER, SIZE = "page[number]", "page[size]"
+PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 class JsonApiPagination:
@@ -20,7 +22,7 @@ class JsonApiPagination:
         raw = params.get(name)
         if raw is None:
             return default
-        if not raw.isdigit() or int(raw) < 1:
+        if not PAGE_NUMBER.fullmatch(raw) or int(raw) < 1:
             raise InvalidQueryParameter(parameter, f"{parameter} must be a positive integer.")
         return int(raw)
 

@@ -19,19 +19,30 @@ class JsonApiParser(BaseParser):
             document = orjson.loads(stream.read())
         except orjson.JSONDecodeError as exc:
             raise InvalidDocument(f"The request body is not valid JSON: {exc}") from exc
-        reject_nul_characters(document, "")
+        check_document(document)
         return document
 
 
-def reject_nul_characters(value, pointer):
-    """NUL characters cannot be stored by PostgreSQL; refuse them where they appear."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise InvalidDocument("Strings may not contain NUL (U+0000) characters.", pointer)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            reject_nul_characters(key, pointer)
-            reject_nul_characters(item, f"{pointer}/{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            reject_nul_characters(item, f"{pointer}/{index}")
+MAX_DEPTH = 64
+
+
+def check_document(document):
+    """Refuse what no resource needs and the stack below us cannot take: NUL characters
+    (PostgreSQL cannot store them) and nesting deeper than MAX_DEPTH (repr and json
+    recurse). Walks with an explicit stack, so the check itself cannot overflow."""
+    pending = [(document, "", 0)]
+    while pending:
+        value, where, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise InvalidDocument(f"The document is nested deeper than {MAX_DEPTH} levels.", where)
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise InvalidDocument("Strings may not contain NUL (U+0000) characters.", where)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                pending.append((key, where, depth))
+                pending.append((item, f"{where}/{key}", depth + 1))
+        elif isinstance(value, list):
+            pending.extend(
+                (item, f"{where}/{index}", depth + 1) for index, item in enumerate(value)
+            )

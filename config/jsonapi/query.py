@@ -7,7 +7,7 @@ ignored: a typo in ``filter[titel]`` must not return the whole catalog.
 import re
 
 from .exceptions import InvalidQueryParameter
-from .schema import MAX_INCLUDE_DEPTH, known_types, schema_for_type
+from .schema import MAX_INCLUDE_DEPTH, MAX_TO_MANY_INCLUDES, known_types, schema_for_type
 
 PARAMETER = re.compile(r"^(?P<family>[a-z]+)(?:\[(?P<name>[^\[\]]*)\])?$")
 FAMILIES_WITH_NAME = {"filter", "fields", "page"}
@@ -73,6 +73,10 @@ class QueryParameters:
                     )
                 node = node.setdefault(member, {})
                 current = current.related_schema(member)
+        if schema.to_many_count(tree) > MAX_TO_MANY_INCLUDES:
+            raise InvalidQueryParameter(
+                key, f"At most {MAX_TO_MANY_INCLUDES} to-many relationships can be included."
+            )
         return tree
 
     @staticmethod

@@ -5,10 +5,15 @@ tells the document builder how to find related ids and objects on a model instan
 never renders itself, so a list never loads a related object just to print its id.
 """
 
+import re
+
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.fields import SkipField
+
+# Ids are integers, ISO codes, UUIDs or slugs: unreserved ASCII URL characters.
+RESOURCE_ID = re.compile(r"[A-Za-z0-9._~:-]+")
 
 
 class Relationship(serializers.Field):
@@ -81,6 +86,8 @@ class Relationship(serializers.Field):
         actual = identifier.get("type")
         if actual != self.resource_type:
             self.fail("type_conflict", expected=self.resource_type, actual=actual)
+        if not RESOURCE_ID.fullmatch(identifier.get("id", "")):
+            self.fail("does_not_exist", expected=self.resource_type, id=identifier.get("id"))
         try:
             return self.queryset.get(pk=identifier.get("id"))
         except (ObjectDoesNotExist, ValueError, TypeError, DjangoValidationError):

@@ -2,11 +2,13 @@
 
 from django.urls import path, register_converter
 
+from .relations import RESOURCE_ID
+
 
 class ResourceIdConverter:
-    """A resource id in a URL: any path segment without NUL characters."""
+    """A resource id in a URL: unreserved ASCII only (no NUL, no non-ASCII digits)."""
 
-    regex = r"[^/\x00]+"
+    regex = RESOURCE_ID.pattern
 
     def to_python(self, value):
         return value

@@ -35,7 +35,7 @@ ACTION_PARAMETERS = {
 class ResourceViewSet(viewsets.GenericViewSet):
     filterset_class = None
     sort_fields = ()
-    metadata_class = None  # OPTIONS is 405: the API describes itself in the README and OpenAPI
+    metadata_class = None  # OPTIONS is 405: the README documents the API
     query = None  # parsed after authentication, in initial()
 
     def dispatch(self, request, *args, **kwargs):
@@ -74,7 +74,8 @@ class ResourceViewSet(viewsets.GenericViewSet):
         return self.schema.pointer(field_name)
 
     def get_queryset(self):
-        include = self.query.include if self.query else {}
+        # On a related endpoint the include tree belongs to the related type, not to this one.
+        include = self.query.include if self.query and self.action != "related" else {}
         return self.schema.queryset_for(super().get_queryset(), include)
 
     def get_object(self):
@@ -155,10 +156,10 @@ class ResourceViewSet(viewsets.GenericViewSet):
 
     def update_relationship(self, request, *args, **kwargs):
         member, rel = self._relationship()
+        instance = self.get_object()
         if rel.read_only or rel.many:
             raise Forbidden(f"The relationship '{member}' cannot be changed here.", "/data")
         data = linkage_data(request.data)
-        instance = self.get_object()
         resource = {"relationships": {member: data}}
         serializer = self.get_serializer(instance, data=resource, partial=True)
         serializer.is_valid(raise_exception=True)
