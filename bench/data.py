@@ -1,11 +1,8 @@
 """A throwaway database filled with a benchmark catalog."""
 
 import os
-from datetime import timedelta
 
 import django
-
-TOKEN = "bench-token"
 
 
 def setup_django():
@@ -29,11 +26,11 @@ def destroy_database(old_name):
 
 
 def create_catalog(products=100, tracks_per_product=10):
-    """``products`` products of ``tracks_per_product`` tracks over ten labels, and a token."""
+    """``products`` products of ``tracks_per_product`` tracks over ten labels; returns a
+    read-write Bearer token for them."""
     from django.contrib.auth import get_user_model
-    from django.utils import timezone
-    from oauth2_provider.models import AccessToken, Application
 
+    from config.tokens import issue_access_token
     from products.models import Label, Language, Product
     from tracks.models import Track
 
@@ -58,16 +55,4 @@ def create_catalog(products=100, tracks_per_product=10):
         for t in range(tracks_per_product)
     )
     user = get_user_model().objects.create_superuser("bench", "bench@example.com", None)
-    application = Application.objects.create(
-        name="bench",
-        user=user,
-        client_type="confidential",
-        authorization_grant_type="client-credentials",
-    )
-    AccessToken.objects.create(
-        user=user,
-        application=application,
-        token=TOKEN,
-        scope="read write",
-        expires=timezone.now() + timedelta(hours=2),
-    )
+    return issue_access_token(user, "read write", expires_in=7200, application_name="bench").token

@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.request
 
-from bench.data import TOKEN, create_catalog, create_database, destroy_database, setup_django
+from bench.data import create_catalog, create_database, destroy_database, setup_django
 
 DURATION_SECONDS = int(os.environ.get("BENCH_DURATION", "10"))
 CONNECTIONS = 8
@@ -30,9 +30,9 @@ def database_url(settings_dict):
     return f"postgres://{credentials}{host}:{port}/{settings_dict['NAME']}"
 
 
-def wait_until_ready(base, deadline=30):
+def wait_until_ready(base, token, deadline=30):
     request = urllib.request.Request(
-        f"{base}/api/v1/languages?page%5Bsize%5D=1", headers={"Authorization": f"Bearer {TOKEN}"}
+        f"{base}/api/v1/languages?page%5Bsize%5D=1", headers={"Authorization": f"Bearer {token}"}
     )
     for _ in range(deadline * 4):
         try:
@@ -44,7 +44,7 @@ def wait_until_ready(base, deadline=30):
     raise RuntimeError("gunicorn did not answer in time")
 
 
-def run_wrk(url):
+def run_wrk(url, token):
     output = subprocess.run(
         [
             "wrk",
@@ -53,7 +53,7 @@ def run_wrk(url):
             f"-d{DURATION_SECONDS}s",
             "--latency",
             "-H",
-            f"Authorization: Bearer {TOKEN}",
+            f"Authorization: Bearer {token}",
             url,
         ],
         capture_output=True,
@@ -78,7 +78,7 @@ def main():
     old_name = create_database()
     server = None
     try:
-        create_catalog()
+        token = create_catalog()
         connection.close()
         port = free_port()
         base = f"http://{HOST}:{port}"
@@ -96,7 +96,7 @@ def main():
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_until_ready(base)
+        wait_until_ready(base, token)
         track = connection.cursor()
         track.execute("SELECT MIN(id) FROM tracks_track")
         track_id = track.fetchone()[0]
@@ -112,7 +112,7 @@ def main():
         )
         print(f"{'request':<26} {'req/s':>9} {'p50':>10} {'p99':>10} {'non-2xx':>8}")
         for name, path in targets:
-            rate, p50, p99, errors = run_wrk(base + path)
+            rate, p50, p99, errors = run_wrk(base + path, token)
             print(f"{name:<26} {rate:>9.1f} {p50:>10} {p99:>10} {errors:>8}")
     finally:
         if server is not None:

@@ -14,8 +14,9 @@ class TimeStampedModel(models.Model):
 class NormalizedCharField(models.CharField):
     """A code stored in canonical form (an ISRC without hyphens, a UPC without spaces).
 
-    ``normalizer`` runs on every input path: forms and ``full_clean`` through ``to_python``,
-    the API through the serializer field that ``ResourceSerializer`` builds for it.
+    ``normalizer`` runs on the validated input paths: forms and ``full_clean`` through
+    ``to_python``, the API through the serializer field ``ResourceSerializer`` builds for
+    it. Code that saves through the ORM directly must pass codes already normalised.
     """
 
     def __init__(self, *args, normalizer=None, **kwargs):

@@ -30,17 +30,22 @@ class Label(TimeStampedModel):
         return self.name
 
 
-class Product(TimeStampedModel):
-    class Status(models.TextChoices):
-        DRAFT = "draft"
-        ACTIVE = "active"
-        ARCHIVED = "archived"
+class ProductStatus(models.TextChoices):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    ARCHIVED = "archived"
 
-    class ProductType(models.TextChoices):
-        ALBUM = "album"
-        SINGLE = "single"
-        EP = "ep"
-        COMPILATION = "compilation"
+
+class ProductType(models.TextChoices):
+    ALBUM = "album"
+    SINGLE = "single"
+    EP = "ep"
+    COMPILATION = "compilation"
+
+
+class Product(TimeStampedModel):
+    Status = ProductStatus
+    ProductType = ProductType
 
     name = models.CharField(max_length=255)
     upc_code = NormalizedCharField(
@@ -58,7 +63,9 @@ class Product(TimeStampedModel):
     production_year = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1900), MaxValueValidator(2999)]
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(
+        max_length=10, choices=ProductStatus.choices, default=ProductStatus.DRAFT
+    )
     product_type = models.CharField(
         max_length=12, choices=ProductType.choices, null=True, blank=True
     )
@@ -69,11 +76,11 @@ class Product(TimeStampedModel):
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(status__in=["draft", "active", "archived"]),
+                condition=models.Q(status__in=ProductStatus.values),
                 name="product_status_valid",
             ),
             models.CheckConstraint(
-                condition=models.Q(product_type__in=["album", "single", "ep", "compilation"])
+                condition=models.Q(product_type__in=ProductType.values)
                 | models.Q(product_type__isnull=True),
                 name="product_type_valid",
             ),

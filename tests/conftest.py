@@ -1,10 +1,8 @@
-from datetime import timedelta
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.utils import timezone
-from oauth2_provider.models import AccessToken, Application
+
+from config.tokens import issue_access_token
 
 from .client import JsonApiClient
 from .schema import response_validator
@@ -25,22 +23,7 @@ def make_token(db):
     """Create an access token: make_token(user, scope="read write", expires_in=3600)."""
 
     def make(user, scope="read write", expires_in=3600):
-        application, _ = Application.objects.get_or_create(
-            name="tests",
-            user=user,
-            defaults={
-                "client_type": Application.CLIENT_CONFIDENTIAL,
-                "authorization_grant_type": Application.GRANT_CLIENT_CREDENTIALS,
-            },
-        )
-        token = AccessToken.objects.create(
-            user=user,
-            application=application,
-            token=f"token-{user.pk}-{scope.replace(' ', '-')}-{AccessToken.objects.count()}",
-            scope=scope,
-            expires=timezone.now() + timedelta(seconds=expires_in),
-        )
-        return token.token
+        return issue_access_token(user, scope, expires_in, application_name="tests").token
 
     return make
 

@@ -7,7 +7,7 @@ from django.core.files.base import ContentFile
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
-from config.jsonapi.fields import Base64FileField, StrictBooleanField, StrictJSONField
+from config.jsonapi.fields import Base64FileField, StrictBooleanField
 from config.jsonapi.relations import Relationship
 from config.jsonapi.serializers import ResourceSerializer
 from products.models import Language, Product
@@ -62,7 +62,7 @@ class RecordSerializer(ResourceSerializer):
     new_file = Base64FileField(
         source="file", write_only=True, required=False, max_bytes=lambda: settings.RECORD_MAX_BYTES
     )
-    file = StrictJSONField(source="file_info", read_only=True)
+    file = serializers.JSONField(source="file_info", read_only=True)
 
     class Meta:
         model = Record

@@ -18,6 +18,10 @@ def api_base_url(request):
     return request.build_absolute_uri(f"{get_script_prefix()}{API_PREFIX}")
 
 
+def relationship_links(self_link, member):
+    return {"self": f"{self_link}/relationships/{member}", "related": f"{self_link}/{member}"}
+
+
 class _TypeRenderer:
     """Everything needed to render resource objects of one type in one request."""
 
@@ -49,12 +53,7 @@ class _TypeRenderer:
             attributes[member] = None if value is None else field.to_representation(value)
         relationships = {}
         for member, rel in self.relationships:
-            relationship = {
-                "links": {
-                    "self": f"{self_link}/relationships/{member}",
-                    "related": f"{self_link}/{member}",
-                }
-            }
+            relationship = {"links": relationship_links(self_link, member)}
             if not rel.many:
                 relationship["data"] = rel.identifier(instance)
             elif member in include_tree:
@@ -147,17 +146,21 @@ def _check_identifier(identifier, pointer):
             raise InvalidDocument(f"'{member}' must be a string.", f"{pointer}/{member}")
 
 
+def _check_linkage(linked, pointer):
+    """Resource linkage: null, one resource identifier, or an array of them."""
+    if isinstance(linked, list):
+        for index, identifier in enumerate(linked):
+            _check_identifier(identifier, f"{pointer}/{index}")
+    elif linked is not None:
+        _check_identifier(linked, pointer)
+
+
 def linkage_data(document):
     """The ``data`` of a relationship document: null, an identifier, or a list of them."""
     if not isinstance(document, dict) or "data" not in document:
         raise InvalidDocument("The document must be an object with a 'data' member.", "")
-    data = document["data"]
-    if isinstance(data, list):
-        for index, identifier in enumerate(data):
-            _check_identifier(identifier, f"/data/{index}")
-    elif data is not None:
-        _check_identifier(data, "/data")
-    return data
+    _check_linkage(document["data"], "/data")
+    return document["data"]
 
 
 def resource_object(document, resource_type, resource_id=None):
@@ -202,11 +205,6 @@ def resource_object(document, resource_type, resource_id=None):
         pointer = f"/data/relationships/{member}"
         if not isinstance(relationship, dict) or "data" not in relationship:
             raise InvalidDocument("A relationship must be an object with 'data'.", pointer)
-        linked = relationship["data"]
-        if isinstance(linked, list):
-            for index, identifier in enumerate(linked):
-                _check_identifier(identifier, f"{pointer}/data/{index}")
-        elif linked is not None:
-            _check_identifier(linked, f"{pointer}/data")
-        relationships[member] = linked
+        _check_linkage(relationship["data"], f"{pointer}/data")
+        relationships[member] = relationship["data"]
     return {"attributes": data.get("attributes", {}), "relationships": relationships}

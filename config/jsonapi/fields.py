@@ -66,10 +66,6 @@ class StrictChoiceField(StrictTypeMixin, serializers.ChoiceField):
     expected = "string"
 
 
-class StrictJSONField(serializers.JSONField):
-    """JSON members stay JSON: the model field's validators judge their shape."""
-
-
 class NormalizedCharField(StrictCharField):
     """A string brought to its canonical form (``normalizer``) before it is validated."""
 

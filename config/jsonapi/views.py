@@ -14,7 +14,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
-from .documents import DocumentBuilder, linkage_data, resource_object
+from .documents import DocumentBuilder, linkage_data, relationship_links, resource_object
 from .exceptions import Conflict, Forbidden, error_document, error_object, server_error_response
 from .filters import filter_queryset, sort_queryset
 from .query import QueryParameters
@@ -150,8 +150,7 @@ class ResourceViewSet(viewsets.GenericViewSet):
     def relationship(self, request, *args, **kwargs):
         member, rel = self._relationship()
         instance = self.get_object()
-        self_link = self.documents.self_link(self.schema, instance)
-        links = {"self": f"{self_link}/relationships/{member}", "related": f"{self_link}/{member}"}
+        links = relationship_links(self.documents.self_link(self.schema, instance), member)
         return Response({"links": links, "data": self.documents.linkage(rel, instance)})
 
     def update_relationship(self, request, *args, **kwargs):

@@ -1,15 +1,10 @@
 """Issue an OAuth2 access token for a user, for scripts and the quick start."""
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
-from oauth2_provider.generators import generate_client_secret
-from oauth2_provider.models import get_access_token_model, get_application_model
 
-APPLICATION_NAME = "issue_token"
+from config.tokens import issue_access_token
 
 
 class Command(BaseCommand):
@@ -44,20 +39,5 @@ class Command(BaseCommand):
                 raise CommandError(f"No user {username!r} (use --create-user to create one).")
             user = user_model.objects.create_superuser(username=username, email="", password=None)
             self.stdout.write(f"Created superuser {username!r}.")
-        application, _ = get_application_model().objects.get_or_create(
-            name=APPLICATION_NAME,
-            user=user,
-            defaults={
-                "client_type": "confidential",
-                "authorization_grant_type": "client-credentials",
-                "client_secret": generate_client_secret(),
-            },
-        )
-        token = get_access_token_model().objects.create(
-            user=user,
-            application=application,
-            token=generate_client_secret(),
-            scope=" ".join(scopes),
-            expires=timezone.now() + timedelta(seconds=expires_in),
-        )
+        token = issue_access_token(user, " ".join(scopes), expires_in)
         self.stdout.write(token.token)
