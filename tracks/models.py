@@ -6,7 +6,7 @@ from django.db.models import F, Q
 from config.models import NormalizedCharField, TimeStampedModel
 from products.models import Language, Product
 
-from . import audio
+from . import audio, audius
 from .validators import (
     normalize_isrc,
     validate_isrc,
@@ -30,8 +30,33 @@ CREDIT_ROLES = (
 )
 
 
+AUDIUS_FIELDS = (
+    "description", "genre", "mood", "bpm", "musical_key", "tags", "license", "iswc_code",
+    "release_date", "track_cid", "orig_file_cid", "orig_filename", "cover_art_cid",
+    "cover_art_sizes", "preview_cid", "preview_start_seconds", "duration", "is_downloadable",
+    "is_unlisted", "is_stream_gated", "stream_conditions", "is_download_gated",
+    "download_conditions", "field_visibility", "placement_hosts", "stem_category", "ddex_app",
+    "ddex_release_ids", "artists", "resource_contributors", "indirect_resource_contributors",
+    "rights_controller", "copyright_line", "producer_copyright_line", "parental_warning_type",
+    "cover_original_song_title", "cover_original_artist", "is_owned_by_user", "territory_codes",
+    "no_ai_use",
+)  # fmt: skip
+
+
 def credit_list(verbose_name):
     return models.JSONField(verbose_name, null=True, blank=True, validators=[validate_name_list])
+
+
+def optional_text(max_length=255, **kwargs):
+    return models.CharField(max_length=max_length, null=True, blank=True, **kwargs)
+
+
+def optional_json(*validators):
+    return models.JSONField(null=True, blank=True, validators=list(validators))
+
+
+def cid():
+    return optional_text(validators=[audius.validate_cid])
 
 
 class Track(TimeStampedModel):
@@ -73,6 +98,60 @@ class Track(TimeStampedModel):
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="tracks")
     audio_language = models.ForeignKey(Language, on_delete=models.PROTECT, related_name="+")
 
+    # Audius metadata. Members that lists filter on are columns (genre, mood, musical_key,
+    # bpm, is_unlisted, release_date), tags a normalised comma-separated string, and
+    # territory_codes a JSON array of ISO codes matched as quoted text, which works alike on
+    # PostgreSQL and SQLite. Nested structures that nothing filters on stay JSON.
+    description = models.TextField(null=True, blank=True, max_length=1000)
+    genre = optional_text(50, choices=audius.choices(audius.GENRES))
+    mood = optional_text(20, choices=audius.choices(audius.MOODS))
+    bpm = models.FloatField(null=True, blank=True, validators=[audius.validate_positive])
+    musical_key = optional_text(8, choices=audius.choices(audius.MUSICAL_KEYS))
+    tags = NormalizedCharField(max_length=1000, null=True, blank=True,
+                               normalizer=audius.normalize_tags)  # fmt: skip
+    license = optional_text()
+    iswc_code = NormalizedCharField("ISWC code", max_length=13, null=True, blank=True,
+                                    normalizer=audius.normalize_iswc,
+                                    validators=[audius.validate_iswc])  # fmt: skip
+    release_date = models.DateField(null=True, blank=True)
+    track_cid = cid()
+    orig_file_cid = cid()
+    orig_filename = optional_text()
+    cover_art_cid = cid()
+    cover_art_sizes = cid()
+    preview_cid = cid()
+    preview_start_seconds = models.FloatField(
+        null=True, blank=True, validators=[audius.validate_not_negative]
+    )
+    duration = models.FloatField(null=True, blank=True, validators=[audius.validate_not_negative])
+    is_downloadable = models.BooleanField(default=False)
+    is_unlisted = models.BooleanField(default=False, db_index=True)
+    is_stream_gated = models.BooleanField(default=False)
+    stream_conditions = optional_json(audius.validate_conditions)
+    is_download_gated = models.BooleanField(default=False)
+    download_conditions = optional_json(audius.validate_conditions)
+    field_visibility = optional_json(audius.validate_field_visibility)
+    placement_hosts = optional_text()
+    remix_of = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="remixes")
+    stem_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="stems"
+    )
+    stem_category = optional_text(20, choices=audius.choices(audius.STEM_CATEGORIES))
+    ddex_app = optional_text()
+    ddex_release_ids = optional_json(audius.validate_ddex_release_ids)
+    artists = optional_json(audius.validate_contributors)
+    resource_contributors = optional_json(audius.validate_contributors)
+    indirect_resource_contributors = optional_json(audius.validate_contributors)
+    rights_controller = optional_json(audius.validate_rights_controller)
+    copyright_line = optional_json(audius.validate_copyright_line)
+    producer_copyright_line = optional_json(audius.validate_copyright_line)
+    parental_warning_type = optional_text(25, choices=audius.choices(audius.PARENTAL_WARNING_TYPES))
+    cover_original_song_title = optional_text()
+    cover_original_artist = optional_text()
+    is_owned_by_user = models.BooleanField(default=False)
+    territory_codes = optional_json(audius.validate_territory_codes)
+    no_ai_use = models.BooleanField(default=False)
+
     class Meta:
         ordering = ["id"]
         constraints = [
@@ -93,6 +172,21 @@ class Track(TimeStampedModel):
                 condition=Q(preview_end__isnull=True) | Q(preview_end__gt=F("preview_start")),
                 name="track_preview_end_after_start",
             ),
+            models.CheckConstraint(condition=Q(bpm__gt=0) | Q(bpm__isnull=True), name="track_bpm"),
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"is_{kind}_gated": True, f"{kind}_conditions__isnull": False})
+                    | Q(**{f"is_{kind}_gated": False, f"{kind}_conditions__isnull": True}),
+                    name=f"track_{kind}_gate_matches_conditions",
+                )
+                for kind in ("stream", "download")
+            ),
+            models.CheckConstraint(
+                condition=Q(stem_of__isnull=True, stem_category__isnull=True)
+                | Q(stem_of__isnull=False, stem_category__isnull=False),
+                name="track_stem_has_category",
+            ),
+            models.CheckConstraint(condition=~Q(stem_of=F("id")), name="track_not_own_stem"),
         ]
 
     def __str__(self):
@@ -112,9 +206,50 @@ class Track(TimeStampedModel):
         )
 
     def clean(self):
+        errors = {}
         if self.preview_end is not None and self.preview_end <= (self.preview_start or 0):
             message = "preview-end must be after preview-start."
-            raise ValidationError({"preview_end": ValidationError(message, "preview_range")})
+            errors["preview_end"] = ValidationError(message, "preview_range")
+        for kind in ("stream", "download"):
+            gated, conditions = (
+                getattr(self, f"is_{kind}_gated"),
+                getattr(self, f"{kind}_conditions"),
+            )
+            if gated and conditions is None:
+                message = f"is-{kind}-gated is true: {kind}-conditions are required."
+                errors[f"{kind}_conditions"] = ValidationError(message, "conditions_required")
+            elif not gated and conditions is not None:
+                message = f"is-{kind}-gated is false: {kind}-conditions are not allowed."
+                errors[f"{kind}_conditions"] = ValidationError(message, "conditions_forbidden")
+        if (self.stem_of_id is None) != (self.stem_category is None):
+            message = "stem-of and stem-category go together."
+            errors["stem_category"] = ValidationError(message, "stem_category")
+        if self.stem_of_id is not None:
+            problem = self.parent_problem([self.stem_of_id], "stem_of")
+            if problem:
+                errors["stem_of"] = problem
+        if errors:
+            raise ValidationError(errors)
+
+    def parent_problem(self, parent_ids, relation):
+        """A ValidationError when ``parent_ids`` as ``relation`` parents (remix_of, stem_of)
+        would make this track its own ancestor; None when they are fine."""
+        if self.pk is None:
+            return None
+        if self.pk in parent_ids:
+            return ValidationError("A track cannot be its own parent.", "self_reference")
+        seen, frontier = set(), set(parent_ids)
+        while frontier:
+            if self.pk in frontier:
+                return ValidationError("These parents would make a cycle.", "cycle")
+            seen |= frontier
+            parents = Track.objects.filter(pk__in=frontier)
+            if relation == "remix_of":
+                next_ids = parents.values_list("remix_of", flat=True)
+            else:
+                next_ids = parents.values_list("stem_of", flat=True)
+            frontier = {pk for pk in next_ids if pk is not None} - seen
+        return None
 
 
 class Record(TimeStampedModel):

@@ -13,7 +13,7 @@ from config.jsonapi.serializers import ResourceSerializer
 from products.models import Language, Product
 
 from . import audio
-from .models import CREDIT_ROLES, Record, Track
+from .models import AUDIUS_FIELDS, CREDIT_ROLES, Record, Track
 
 
 class TrackSerializer(ResourceSerializer):
@@ -22,6 +22,10 @@ class TrackSerializer(ResourceSerializer):
     audio_language = Relationship("languages", queryset=Language.objects.all())
     label = Relationship("labels", source="product.label", read_only=True)
     records = Relationship("records", many=True, read_only=True)
+    remix_of = Relationship(
+        "tracks", many=True, queryset=Track.objects.all(), allow_empty=False, required=False
+    )
+    stem_of = Relationship("tracks", queryset=Track.objects.all(), allow_null=True, required=False)
 
     class Meta:
         model = Track
@@ -48,10 +52,21 @@ class TrackSerializer(ResourceSerializer):
             "created_at",
             "updated_at",
             "product",
+            *AUDIUS_FIELDS,
             "audio_language",
             "label",
             "records",
+            "remix_of",
+            "stem_of",
         ]
+
+    def validate(self, attrs):
+        parents = attrs.get("remix_of")
+        if parents is not None and self.instance is not None:
+            problem = self.instance.parent_problem([track.pk for track in parents], "remix_of")
+            if problem:
+                raise serializers.ValidationError({"remix_of": get_error_detail(problem)})
+        return super().validate(attrs)
 
 
 class RecordSerializer(ResourceSerializer):

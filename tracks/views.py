@@ -9,7 +9,7 @@ class TrackViewSet(ResourceViewSet):
     queryset = Track.objects.all()
     serializer_class = TrackSerializer
     filterset_class = TrackFilter
-    sort_fields = ("title", "track-number", "createdAt")
+    sort_fields = ("title", "track-number", "createdAt", "bpm", "release-date")
 
 
 class RecordViewSet(ResourceViewSet):

@@ -5,8 +5,10 @@ import base64
 import binascii
 import math
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.base import ContentFile
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 
 class StrictTypeMixin:
@@ -106,3 +108,38 @@ class Base64FileField(StrictCharField):
         if len(content) > limit:
             self.fail("too_large", max_bytes=limit)
         return ContentFile(content, name="upload")
+
+
+class JSONField(serializers.JSONField):
+    """A JSON member whose validators may name the spot inside it that is wrong.
+
+    A Django ValidationError with ``params={"path": "usdc-purchase/price"}`` becomes nested
+    error detail, so the error's pointer ends in ``/usdc-purchase/price``.
+    """
+
+    def run_validators(self, value):
+        errors = {}
+        for validator in self.validators:
+            try:
+                validator(value)
+            except DjangoValidationError as exc:
+                for error in exc.error_list:
+                    path = (error.params or {}).get("path", "")
+                    message = error.message % error.params if error.params else error.message
+                    errors.setdefault(path, []).append(ErrorDetail(message, error.code))
+        if not errors:
+            return
+        if set(errors) == {""}:
+            raise serializers.ValidationError(errors[""])
+        raise serializers.ValidationError(nest(errors))
+
+
+def nest(errors):
+    """{"a/b": [...]} -> {"a": {"b": [...]}}."""
+    nested = {}
+    for path, messages in errors.items():
+        node, parts = nested, path.split("/") if path else [""]
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = messages
+    return nested

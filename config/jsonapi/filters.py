@@ -59,3 +59,14 @@ class IntegerInFilter(django_filters.BaseInFilter, IntegerFilter):
 
 class CharInFilter(django_filters.BaseInFilter, django_filters.CharFilter):
     """``filter[id]=en,es``: a comma-separated list of string ids."""
+
+
+class StrictBooleanFilter(django_filters.ChoiceFilter):
+    """``true`` or ``false`` only: anything else is a 400, not a silently ignored filter."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["choices"] = [("true", "true"), ("false", "false")]
+        super().__init__(*args, **kwargs)
+
+    def filter(self, queryset, value):
+        return super().filter(queryset, {"true": True, "false": False}.get(value, value))

@@ -85,6 +85,9 @@ class ResourceSchema:
         ]
 
     def pointer(self, field_name):
+        field_name, _, inner = field_name.partition("/")  # "stream_conditions/usdc-purchase"
+        if inner:
+            return f"{self.pointer(field_name)}/{inner}"
         member = self.fields.get(field_name)
         if member is None:
             return "/data"

@@ -33,7 +33,7 @@ class ResourceSerializer(serializers.ModelSerializer):
         models.BooleanField: strict.StrictBooleanField,
         models.DateField: strict.StrictDateField,
         models.DateTimeField: strict.StrictDateTimeField,
-        models.JSONField: serializers.JSONField,  # the model's validators judge its shape
+        models.JSONField: strict.JSONField,  # the model's validators judge its shape
     }
     serializer_choice_field = strict.StrictChoiceField
 
@@ -93,7 +93,8 @@ class ResourceSerializer(serializers.ModelSerializer):
         model = self.Meta.model
         instance = self.instance or model()
         for name, value in attrs.items():
-            setattr(instance, name, value)
+            if not model._meta.get_field(name).many_to_many:  # set after saving, by DRF
+                setattr(instance, name, value)
         derived = [field.name for field in model._meta.fields if not field.editable]
         try:
             instance.full_clean(exclude=derived)  # the model fills non-editable fields itself

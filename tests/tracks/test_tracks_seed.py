@@ -5,7 +5,7 @@ from urllib.parse import unquote
 import pytest
 
 from tests.factories import make_product, make_track, track_document
-from tracks.models import Track
+from tracks.models import AUDIUS_FIELDS, Track
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +56,8 @@ def test_list_tracks_matches_seed(api):
     assert resource["id"] == str(track.pk)
     attributes = resource["attributes"]
     assert {k: attributes[k] for k in SEED_ATTRIBUTES} == SEED_ATTRIBUTES
-    assert set(attributes) == set(SEED_ATTRIBUTES) | {"createdAt", "updatedAt"}
+    audius = {name.replace("_", "-") for name in AUDIUS_FIELDS}
+    assert set(attributes) == set(SEED_ATTRIBUTES) | {"createdAt", "updatedAt"} | audius
     assert attributes["createdAt"].endswith("Z")
     base = f"http://testserver/api/v1/tracks/{track.pk}"
     for member in ("product", "audio-language"):

@@ -592,7 +592,7 @@ def test_sort_tracks(api, three_tracks, sort, order):
 @pytest.mark.parametrize(
     ("param", "value"),
     [
-        ("sort", "bpm"),
+        ("sort", "tempo"),
         ("sort", "isrc-code"),
         ("sort", "title,title"),
         ("filter[colour]", "red"),
