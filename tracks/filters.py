@@ -1,7 +1,7 @@
 import re
 
 import django_filters
-from django import forms
+from django.core.validators import RegexValidator
 
 from config.jsonapi.filters import IntegerFilter, IntegerInFilter, StrictBooleanFilter
 
@@ -22,7 +22,7 @@ class TrackFilter(django_filters.FilterSet):
     tag = django_filters.CharFilter(method="filter_tag")
     territory = django_filters.CharFilter(
         method="filter_territory",
-        validators=[forms.RegexField(r"^[A-Z]{2}$").validators[0]],
+        validators=[RegexValidator(r"^[A-Z]{2}$", "An ISO 3166-1 alpha-2 code, such as US.")],
     )
 
     class Meta:

@@ -133,8 +133,9 @@ class Track(TimeStampedModel):
     field_visibility = optional_json(audius.validate_field_visibility)
     placement_hosts = optional_text()
     remix_of = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="remixes")
+    # PROTECT: deleting a parent would orphan its stems' stem-category (a 409 instead).
     stem_of = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="stems"
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="stems"
     )
     stem_category = optional_text(20, choices=audius.choices(audius.STEM_CATEGORIES))
     ddex_app = optional_text()
