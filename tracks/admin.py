@@ -1,13 +1,29 @@
+from django import forms
 from django.contrib import admin
 
 from .models import Record, Track
 
 
+class TrackAdminForm(forms.ModelForm):
+    def clean(self):
+        """remix-of is many-to-many, so Track.clean() cannot see it: check it here, with the
+        same rule the API applies."""
+        cleaned = super().clean()
+        parents = cleaned.get("remix_of")
+        if parents is not None:
+            problem = self.instance.parent_problem([parent.pk for parent in parents], "remix_of")
+            if problem:
+                self.add_error("remix_of", problem)
+        return cleaned
+
+
 @admin.register(Track)
 class TrackAdmin(admin.ModelAdmin):
+    form = TrackAdminForm
     list_display = ["title", "isrc_code", "product", "volume_number", "track_number"]
+    list_filter = ["genre", "mood", "is_unlisted"]
     search_fields = ["title", "isrc_code"]
-    autocomplete_fields = ["product", "audio_language"]
+    autocomplete_fields = ["product", "audio_language", "remix_of", "stem_of"]
     readonly_fields = ["length", "audio16bits", "audio24bits", "created_at", "updated_at"]
     list_select_related = ["product"]
 

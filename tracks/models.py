@@ -60,7 +60,17 @@ def cid():
 
 
 class Track(TimeStampedModel):
-    """A recording within a product, as the distribution catalog describes it."""
+    """A recording within a product, as the distribution catalog describes it, with the
+    Audius metadata of the same recording.
+
+    Storage of the Audius members: those that lists filter on are columns (genre, mood,
+    musical_key, bpm, is_unlisted, release_date) so the database can index and compare
+    them; tags are a normalised comma-separated string, matched item by item with a
+    regular expression; territory_codes are a JSON array of validated upper-case ISO codes,
+    matched as quoted text. Both work alike on PostgreSQL and SQLite, which JSON
+    containment does not. Nested structures that nothing filters on (conditions, DDEX
+    credits) stay JSON, validated by tracks.audius.
+    """
 
     title = models.CharField(max_length=255)
     subtitle = models.CharField(max_length=255, null=True, blank=True)
@@ -98,10 +108,7 @@ class Track(TimeStampedModel):
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="tracks")
     audio_language = models.ForeignKey(Language, on_delete=models.PROTECT, related_name="+")
 
-    # Audius metadata. Members that lists filter on are columns (genre, mood, musical_key,
-    # bpm, is_unlisted, release_date), tags a normalised comma-separated string, and
-    # territory_codes a JSON array of ISO codes matched as quoted text, which works alike on
-    # PostgreSQL and SQLite. Nested structures that nothing filters on stay JSON.
+    # Audius metadata (see the class docstring for how it is stored).
     description = models.TextField(null=True, blank=True, max_length=1000)
     genre = optional_text(50, choices=audius.choices(audius.GENRES))
     mood = optional_text(20, choices=audius.choices(audius.MOODS))

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import connections
 
 from products.models import Label, Product
+from tests.factories import make_track
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
 CHROMIUM_ARGS = [
@@ -86,3 +87,18 @@ def test_admin_applies_the_model_rules_to_products(live_server, browser_page):
         "036000291452",
         "draft",
     )
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_admin_refuses_a_remix_cycle(live_server, browser_page):
+    page = browser_page
+    original = make_track(title="Original Song")
+    remix = make_track(title="Remix Song", product=original.product)
+    remix.remix_of.set([original])
+    log_in(page, live_server)
+
+    page.goto(f"{live_server.url}/admin/tracks/track/{original.pk}/change/")
+    choose(page, "remix_of", "Remix Song")
+    page.click("input[name=_save]")
+    assert "would make a cycle" in page.inner_text(".field-remix_of")
+    assert not original.remix_of.exists()
