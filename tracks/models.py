@@ -1,5 +1,5 @@
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -29,6 +29,9 @@ CREDIT_ROLES = (
     "director",
 )
 
+
+# PostgreSQL's integer range, enforced alike on SQLite (whose integers are 64-bit).
+MAX_INTEGER = MaxValueValidator(2**31 - 1)
 
 AUDIUS_FIELDS = (
     "description", "genre", "mood", "bpm", "musical_key", "tags", "license", "iswc_code",
@@ -74,8 +77,8 @@ class Track(TimeStampedModel):
 
     title = models.CharField(max_length=255)
     subtitle = models.CharField(max_length=255, null=True, blank=True)
-    track_number = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    volume_number = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    track_number = models.PositiveIntegerField(validators=[MinValueValidator(1), MAX_INTEGER])
+    volume_number = models.PositiveIntegerField(validators=[MinValueValidator(1), MAX_INTEGER])
     isrc_code = NormalizedCharField(
         "ISRC code", max_length=12, normalizer=normalize_isrc, validators=[validate_isrc]
     )
@@ -86,8 +89,12 @@ class Track(TimeStampedModel):
     is_clean = models.BooleanField("clean", default=False)
     parental_advisory = models.BooleanField(default=False)
     production_date = models.DateField(null=True, blank=True)
-    preview_start = models.PositiveIntegerField(default=30, help_text="Seconds.")
-    preview_end = models.PositiveIntegerField(null=True, blank=True, help_text="Seconds.")
+    preview_start = models.PositiveIntegerField(
+        default=30, validators=[MAX_INTEGER], help_text="Seconds."
+    )
+    preview_end = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MAX_INTEGER], help_text="Seconds."
+    )
     lyrics = models.TextField(null=True, blank=True)
     explicit_content = models.BooleanField(null=True, blank=True)
     artist = models.JSONField(validators=[validate_required_name_list])
