@@ -11,52 +11,27 @@ from rest_framework_json_api import serializers as dja_serializers
 from rest_framework_json_api import views as dja_views
 
 from products.models import Label, Language, Product
-from tracks.models import CREDIT_ROLES, Track
+from products.serializers import ProductSerializer
+from tracks.models import Track
+from tracks.serializers import TrackSerializer
 
-TRACK_FIELDS = [
-    "id",
-    "title",
-    "subtitle",
-    "track_number",
-    "volume_number",
-    "isrc_code",
-    "length",
-    "production_line",
-    "clean",
-    "parental_advisory",
-    "production_date",
-    "preview_start",
-    "preview_end",
-    "lyrics",
-    "explicit_content",
-    "artist",
-    *CREDIT_ROLES,
-    "audio16bits",
-    "audio24bits",
-    "created_at",
-    "updated_at",
-]
-PRODUCT_FIELDS = [
-    "id",
-    "name",
-    "upc_code",
-    "release_date",
-    "copyright_line",
-    "production_line",
-    "production_year",
-    "status",
-    "product_type",
-    "created_at",
-    "updated_at",
-]
+
+def attribute_fields(serializer_class):
+    """The serializer fields that ours renders as attributes, so every variant returns the
+    same fields as ours."""
+    rendered = set(serializer_class.schema().attributes.values())
+    return ["id", *(name for name in serializer_class.Meta.fields if name in rendered)]
+
+
+TRACK_FIELDS = attribute_fields(TrackSerializer)
+PRODUCT_FIELDS = attribute_fields(ProductSerializer)
+TRACK_COLUMNS = ["id", *TrackSerializer.schema().orm_paths.values()]
 
 
 def raw_tracks(request):
     """The floor: values() and orjson, no framework."""
-    fields = [f if f != "clean" else "is_clean" for f in TRACK_FIELDS]
-    rows = list(
-        Track.objects.order_by("pk").values(*fields, "product_id", "audio_language_id")[:100]
-    )
+    columns = [*TRACK_COLUMNS, "product_id", "audio_language_id"]
+    rows = list(Track.objects.order_by("pk").values(*columns)[:100])
     return HttpResponse(orjson.dumps(rows), content_type="application/json")
 
 
