@@ -298,19 +298,17 @@ class Record(TimeStampedModel):
         return self.filename
 
     def clean(self):
+        """Check the file (size, FLAC headers); reading it fully is left to save()."""
         if self.file:
             try:
                 audio.check_size(self.file.size)
+                audio.read_flac(self.file)
             except ValidationError as exc:
                 raise ValidationError({"file": exc}) from exc
-            self.read_master()
 
     def read_master(self):
-        """Fill the technical metadata from the file; a ValidationError if it is no FLAC."""
-        try:
-            info = audio.read_flac(self.file)
-        except ValidationError as exc:
-            raise ValidationError({"file": exc}) from exc
+        """Fill the technical metadata from the file (a ValidationError if it is no FLAC)."""
+        info = audio.read_flac(self.file)
         self.file_info = info
         self.precision = info["bits-per-raw-sample"]
         self.duration = info["duration"]
