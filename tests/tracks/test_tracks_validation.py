@@ -58,19 +58,18 @@ def product():
 
 # Create: required members.
 
+REQUIRED_MEMBERS = [
+    ("attributes", "title"),
+    ("attributes", "track-number"),
+    ("attributes", "volume-number"),
+    ("attributes", "isrc-code"),
+    ("attributes", "artist"),
+    ("relationships", "product"),
+    ("relationships", "audio-language"),
+]
 
-@pytest.mark.parametrize(
-    ("section", "member"),
-    [
-        ("attributes", "title"),
-        ("attributes", "track-number"),
-        ("attributes", "volume-number"),
-        ("attributes", "isrc-code"),
-        ("attributes", "artist"),
-        ("relationships", "product"),
-        ("relationships", "audio-language"),
-    ],
-)
+
+@pytest.mark.parametrize(("section", "member"), REQUIRED_MEMBERS)
 def test_create_required_member_missing(api, product, section, member):
     document = track_document(product)
     del document["data"][section][member]
@@ -79,18 +78,7 @@ def test_create_required_member_missing(api, product, section, member):
     assert error["code"] == "required"
 
 
-@pytest.mark.parametrize(
-    ("section", "member"),
-    [
-        ("attributes", "title"),
-        ("attributes", "track-number"),
-        ("attributes", "volume-number"),
-        ("attributes", "isrc-code"),
-        ("attributes", "artist"),
-        ("relationships", "product"),
-        ("relationships", "audio-language"),
-    ],
-)
+@pytest.mark.parametrize(("section", "member"), REQUIRED_MEMBERS)
 def test_create_required_member_null(api, product, section, member):
     document = track_document(product)
     if section == "attributes":
