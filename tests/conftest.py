@@ -10,6 +10,15 @@ from .schema import response_validator
 
 def pytest_configure(config):
     response_validator()  # fail early in CI, warn once elsewhere
+    from django.conf import settings
+
+    # Tests serve static files from the apps (no collectstatic, no manifest), as DEBUG would.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.STATIC_ROOT = None
+    settings.WHITENOISE_USE_FINDERS = True
 
 
 @pytest.fixture(autouse=True)

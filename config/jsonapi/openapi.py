@@ -1,0 +1,7 @@
+"""The OpenAPI description of every resource, generated from its ``ResourceSchema``."""
+
+from drf_spectacular.openapi import AutoSchema
+
+
+class JsonApiAutoSchema(AutoSchema):
+    pass
