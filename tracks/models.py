@@ -1,7 +1,10 @@
+import uuid
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from config.models import NormalizedCharField, TimeStampedModel
 from products.models import Language, Product
@@ -9,6 +12,7 @@ from products.models import Language, Product
 from . import audio, audius
 from .validators import (
     normalize_isrc,
+    validate_filename,
     validate_isrc,
     validate_name_list,
     validate_required_name_list,
@@ -267,6 +271,12 @@ class Track(TimeStampedModel):
         return None
 
 
+def master_path(record, filename):
+    """Where a master is stored: a name of our own, never the client's ``filename``, so that
+    no name a client sends can be refused by storage (or collide, or escape its folder)."""
+    return f"records/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.flac"
+
+
 class Record(TimeStampedModel):
     """The FLAC master of a track, with the technical metadata read from the file itself."""
 
@@ -277,8 +287,8 @@ class Record(TimeStampedModel):
         HI_RES = "hi-res", "High resolution (24-bit or above 48 kHz)"
 
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="records")
-    file = models.FileField(upload_to="records/%Y/%m/", max_length=255)
-    filename = models.CharField(max_length=255)
+    file = models.FileField(upload_to=master_path, max_length=255)
+    filename = models.CharField(max_length=255, validators=[validate_filename])
     original_url = models.URLField(max_length=2000, null=True, blank=True)
     md5 = models.CharField(max_length=32, editable=False)
     file_size = models.PositiveBigIntegerField(editable=False)
@@ -297,27 +307,40 @@ class Record(TimeStampedModel):
     def __str__(self):
         return self.filename
 
+    @property
+    def has_new_file(self):
+        return bool(self.file) and not self.file._committed
+
     def clean(self):
-        """Check the file (size, FLAC headers); reading it fully is left to save()."""
-        if self.file:
-            try:
-                audio.check_size(self.file.size)
-                audio.read_flac(self.file)
-            except ValidationError as exc:
-                raise ValidationError({"file": exc}) from exc
+        """Read a new file whole and check it (tracks.audio.read_master): a broken master is
+        a validation error here, before anything is stored."""
+        if self.has_new_file:
+            self.read_master()
 
     def read_master(self):
-        """Fill the technical metadata from the file (a ValidationError if it is no FLAC)."""
-        info = audio.read_flac(self.file)
-        self.file_info = info
-        self.precision = info["bits-per-raw-sample"]
-        self.duration = info["duration"]
-        self.file_size = self.file.size
-        self.md5 = audio.md5_of(self.file)
-        hi_res = self.precision >= 24 or info["sample-rate"] > 48000
+        """Fill the technical metadata from the new file; a ValidationError on "file" if it
+        is not a whole FLAC master.
+
+        The reading is kept on the file object: the API validates one instance and saves
+        another with the same file, and the admin validates then saves, so the file is read
+        once either way.
+        """
+        content = self.file.file
+        master = getattr(content, "flac_master", None)
+        if master is None:
+            try:
+                audio.check_size(content.size)
+                master = audio.read_master(content)
+            except ValidationError as exc:
+                raise ValidationError({"file": exc}) from exc
+            content.flac_master = master
+        self.file_info, self.md5, self.file_size = master.info, master.md5, master.size
+        self.precision = master.info["bits-per-raw-sample"]
+        self.duration = master.info["duration"]
+        hi_res = self.precision >= 24 or master.info["sample-rate"] > 48000
         self.master_type = self.MasterType.HI_RES if hi_res else self.MasterType.CD
 
     def save(self, *args, **kwargs):
-        if not self.md5:
+        if self.has_new_file:
             self.read_master()
         super().save(*args, **kwargs)

@@ -14,6 +14,7 @@ from products.models import Language, Product
 
 from . import audio
 from .models import AUDIUS_FIELDS, CREDIT_ROLES, Record, Track
+from .validators import validate_filename
 
 
 class TrackSerializer(ResourceSerializer):
@@ -105,17 +106,14 @@ class RecordSerializer(ResourceSerializer):
             )
         if url:
             try:
-                attrs["file"] = ContentFile(audio.fetch(url))
+                attrs["file"] = ContentFile(audio.fetch(url), name="master.flac")
             except DjangoValidationError as exc:
                 raise serializers.ValidationError({"original_url": get_error_detail(exc)}) from exc
-            path = urllib.parse.urlsplit(url).path
-            attrs.setdefault("filename", posixpath.basename(path) or "master.flac")
+            attrs.setdefault("filename", filename_from(url))
         elif not attrs.get("filename"):
             raise serializers.ValidationError(
                 {"filename": "The filename field is required with new-file."}
             )
-        attrs["filename"] = posixpath.basename(attrs["filename"].replace("\\", "/"))
-        attrs["file"].name = attrs["filename"] or "master.flac"
         try:
             return super().validate(attrs)
         except serializers.ValidationError as exc:
@@ -123,3 +121,13 @@ class RecordSerializer(ResourceSerializer):
             member = "original_url" if url else "new_file"
             detail = {member if key == "file" else key: value for key, value in exc.detail.items()}
             raise serializers.ValidationError(detail) from exc
+
+
+def filename_from(url):
+    """The last segment of the URL's path, or "master.flac" when that is no file name."""
+    name = posixpath.basename(urllib.parse.urlsplit(url).path)
+    try:
+        validate_filename(name)
+    except DjangoValidationError:
+        return "master.flac"
+    return name or "master.flac"

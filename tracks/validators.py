@@ -1,5 +1,7 @@
 """Rules for track fields, shared by the API, the admin and importers."""
 
+import unicodedata
+
 from django.core.exceptions import ValidationError
 from stdnum import isrc
 from stdnum.exceptions import ValidationError as StdnumError
@@ -29,3 +31,18 @@ def validate_required_name_list(value):
     validate_name_list(value)
     if not value:
         raise ValidationError("At least one name is required.", "empty_names")
+
+
+def validate_filename(value):
+    """A file's own name, as file systems and object stores can hold it: one path component
+    (no "/" or "\\", not "." or ".."), no control characters or lone surrogates, at most 255
+    bytes in UTF-8 (the limit of common file systems)."""
+    if value in (".", "..") or "/" in value or "\\" in value:
+        raise ValidationError(
+            "Must be a file name without a path: no '/' or '\\', and not '.' or '..'.",
+            "invalid_filename",
+        )
+    if any(unicodedata.category(char) in ("Cc", "Cs") for char in value):
+        raise ValidationError("A file name cannot hold control characters.", "invalid_filename")
+    if len(value.encode()) > 255:
+        raise ValidationError("A file name is at most 255 bytes in UTF-8.", "invalid_filename")

@@ -3,8 +3,6 @@
 import base64
 import hashlib
 import io
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
@@ -16,15 +14,14 @@ from tests.assertions import errors_by_pointer, ids
 from tests.factories import make_track
 from tracks.models import Record, Track
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 
 def audio_file(bits=16, seconds=1.5, rate=44100, channels=2, fmt="FLAC"):
     samples = np.sin(np.linspace(0, 440 * seconds, int(rate * seconds)))[:, None] * 0.3
     buffer = io.BytesIO()
-    soundfile.write(
-        buffer, np.repeat(samples, channels, axis=1), rate, format=fmt, subtype=f"PCM_{bits}"
-    )
+    subtype = "PCM_S8" if bits == 8 else f"PCM_{bits}"
+    soundfile.write(buffer, np.repeat(samples, channels, axis=1), rate, format=fmt, subtype=subtype)
     return buffer.getvalue()
 
 
@@ -32,12 +29,6 @@ def corrupt_flac():
     data = bytearray(audio_file())
     data[4:42] = b"\xff" * 38  # the STREAMINFO block, garbled
     return bytes(data)
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
 
 
 def stored_files(root):
@@ -164,34 +155,6 @@ def test_original_url_is_off_by_default(api):
     document = record_document(make_track(), **{"original-url": "http://127.0.0.1:9/a.flac"})
     errors = errors_by_pointer(api.post_doc("/api/v1/records", document), 422)
     assert "disabled" in errors["/data/attributes/original-url"]["detail"]
-
-
-class SourceHandler(BaseHTTPRequestHandler):
-    routes = {}
-
-    def do_GET(self):
-        status, body, headers = self.routes.get(self.path, (404, b"", {}))
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def source(settings):
-    """A real HTTP server on 127.0.0.1 serving master files; 127.0.0.1 is allow-listed."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), SourceHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.RECORD_SOURCE_HOSTS = ["127.0.0.1"]
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    yield base, SourceHandler.routes
-    server.shutdown()
-    SourceHandler.routes.clear()
 
 
 def test_original_url_fetches_from_an_allowed_host(api, source, media_root):
