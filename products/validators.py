@@ -4,11 +4,14 @@ from django.core.exceptions import ValidationError
 from stdnum import ean
 from stdnum.exceptions import ValidationError as StdnumError
 
+from config.jsonapi.describe import describe, separated
+
 
 def normalize_upc(value):
     return ean.compact(value)
 
 
+@describe({"format": "upc", "pattern": separated(*["[0-9]"] * 12, "[0-9]?")})
 def validate_upc(value):
     """A UPC-A (12 digits) or EAN-13 with a correct check digit."""
     if len(value) not in (12, 13):

@@ -12,6 +12,8 @@ import pycountry
 from django.core.exceptions import ValidationError
 from multiformats import CID
 
+from config.jsonapi.describe import describe
+
 GENRES = (
     "Electronic", "Rock", "Metal", "Alternative", "Hip-Hop/Rap", "Experimental", "Punk", "Folk",
     "Pop", "Ambient", "Soundtrack", "World", "Jazz", "Acoustic", "Funk", "R&B/Soul",
@@ -42,6 +44,18 @@ GATES = ("tip-user-id", "follow-user-id", "usdc-purchase", "token-gate")
 ISWC = re.compile(r"T-?(\d{3})\.?(\d{3})\.?(\d{3})-?(\d)")
 
 
+TERRITORIES = sorted(country.alpha_2 for country in pycountry.countries)
+USER_ID = {"type": "integer", "minimum": 1}
+TEXT = {"type": "string", "pattern": r"\S"}
+PARTY = {"name": TEXT, "roles": {"type": "array", "items": TEXT, "minItems": 1}}
+
+
+def strict_object(properties, required=()):
+    """The JSON Schema of an object with exactly these members (``required`` among them)."""
+    schema = {"type": "object", "properties": properties, "additionalProperties": False}
+    return {**schema, "required": list(required)} if required else schema
+
+
 def choices(values):
     return [(value, value) for value in values]
 
@@ -56,6 +70,7 @@ def normalize_iswc(value):
     return f"T-{''.join(match.groups()[:3])}-{match[4]}" if match else value
 
 
+@describe({"format": "iswc", "pattern": r"^\s*[Tt]-?[0-9]{3}\.?[0-9]{3}\.?[0-9]{3}-?[0-9]\s*$"})
 def validate_iswc(value):
     match = ISWC.fullmatch(value)
     if not match:
@@ -66,6 +81,7 @@ def validate_iswc(value):
         raise error("The ISWC check digit is wrong.", "invalid_iswc")
 
 
+@describe({"format": "cid"})
 def validate_cid(value):
     try:
         CID.decode(value)
@@ -77,11 +93,13 @@ def normalize_tags(value):
     return ",".join(tag.strip() for tag in value.split(",") if tag.strip())
 
 
+@describe({"minimum": 0, "exclusiveMinimum": True})
 def validate_positive(value):
     if value is not None and value <= 0:
         raise error("Must be greater than 0.", "not_positive")
 
 
+@describe({"minimum": 0})
 def validate_not_negative(value):
     if value is not None and value < 0:
         raise error("Must not be negative.", "negative")
@@ -95,6 +113,37 @@ def _is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+SPLIT = strict_object(
+    {"user-id": USER_ID, "percentage": {"type": "number", "minimum": 0, "exclusiveMinimum": True}},
+    ["user-id", "percentage"],
+)
+PURCHASE = strict_object(
+    {
+        "price": {"type": "number", "minimum": 0, "exclusiveMinimum": True},
+        "splits": {
+            "type": "array",
+            "items": SPLIT,
+            "minItems": 1,
+            "description": "The percentages add up to 100.",
+        },
+    },
+    ["price", "splits"],
+)
+TOKEN_GATE = strict_object(
+    {"token-mint": TEXT, "token-amount": {"type": "integer", "minimum": 1}},
+    ["token-mint", "token-amount"],
+)
+GATE_SCHEMAS = {
+    "tip-user-id": USER_ID,
+    "follow-user-id": USER_ID,
+    "usdc-purchase": PURCHASE,
+    "token-gate": TOKEN_GATE,
+}
+
+
+@describe(
+    {"oneOf": [strict_object({gate: schema}, [gate]) for gate, schema in GATE_SCHEMAS.items()]}
+)
 def validate_conditions(value):
     """Exactly one access gate: tip, follow, USDC purchase or token gate."""
     if not isinstance(value, dict) or len(value) != 1 or next(iter(value)) not in GATES:
@@ -140,6 +189,7 @@ def _validate_token_gate(body):
                     "token-gate/token-amount")  # fmt: skip
 
 
+@describe(strict_object({key: {"type": "boolean"} for key in sorted(VISIBILITY_KEYS)}))
 def validate_field_visibility(value):
     if (
         not isinstance(value, dict)
@@ -150,6 +200,7 @@ def validate_field_visibility(value):
                     "invalid_visibility")  # fmt: skip
 
 
+@describe({"type": "object", "additionalProperties": {"type": "string"}})
 def validate_ddex_release_ids(value):
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         raise error("An object of release identifier strings.", "invalid_ddex")
@@ -175,6 +226,14 @@ def _validate_party(party, path, extra_members):
                     _join(path, "roles"))  # fmt: skip
 
 
+@describe(
+    {
+        "type": "array",
+        "items": strict_object(
+            {**PARTY, "sequence-number": {"type": "integer", "minimum": 0}}, ["name", "roles"]
+        ),
+    }
+)
 def validate_contributors(value):
     """DDEX contributors: an array of {name, roles, sequence-number}."""
     if not isinstance(value, list):
@@ -187,12 +246,18 @@ def validate_contributors(value):
                         "invalid_contributor", f"{index}/sequence-number")  # fmt: skip
 
 
+@describe(strict_object({**PARTY, "rights-share-unknown": {"type": "boolean"}}, ["name", "roles"]))
 def validate_rights_controller(value):
     _validate_party(value, "", {"rights-share-unknown"})
     if not isinstance(value.get("rights-share-unknown", False), bool):
         raise error("Must be a boolean.", "invalid_contributor", "rights-share-unknown")
 
 
+@describe(
+    strict_object(
+        {"year": {"type": "string", "pattern": "^[0-9]{4}$"}, "text": TEXT}, ["year", "text"]
+    )
+)
 def validate_copyright_line(value):
     if not isinstance(value, dict) or set(value) - {"year", "text"}:
         raise error("Must be an object with year and text.", "invalid_copyright")
@@ -204,6 +269,7 @@ def validate_copyright_line(value):
         raise error("text must be a non-empty string.", "invalid_copyright", "text")
 
 
+@describe({"type": "array", "items": {"type": "string", "enum": TERRITORIES}})
 def validate_territory_codes(value):
     if not isinstance(value, list):
         raise error("Must be an array of ISO 3166-1 alpha-2 codes.", "invalid_territory")

@@ -1,7 +1,637 @@
-"""The OpenAPI description of every resource, generated from its ``ResourceSchema``."""
+"""The OpenAPI description of every resource, generated from its ``ResourceSchema``.
 
+drf-spectacular walks the URL patterns; for each operation ``JsonApiAutoSchema`` says, from
+the resource's schema, filterset and sort fields, what goes over the wire: the request and
+response documents, every query parameter under its own name (``filter[title]``,
+``fields[tracks]``), every error response and the headers. Nothing is written per resource:
+a new resource is described as soon as it is routed.
+
+Shapes the serializer fields cannot tell (a JSON member's structure, an identifier's format)
+come from the model validators that enforce them, through ``describe`` below, so the rule and
+its description live side by side.
+"""
+
+from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_serializer
+from rest_framework import serializers
+
+from . import JSONAPI_MEDIA_TYPE
+from .fields import NormalizedCharField
+from .filters import CharInFilter, IntegerFilter, IntegerInFilter, StrictBooleanFilter
+from .middleware import REQUEST_ID_HEADER
+from .pagination import JsonApiPagination
+from .relations import RESOURCE_ID
+from .schema import MAX_INCLUDE_DEPTH, MAX_TO_MANY_HOPS
+
+ID_PATTERN = f"^{RESOURCE_ID.pattern}$"
+REF = "#/components/schemas/"
 
 
-class JsonApiAutoSchema(AutoSchema):
-    pass
+def ref(name):
+    return {"$ref": f"{REF}{name}"}
+
+
+def component_name(resource_type, suffix):
+    return (
+        "".join(part.capitalize() for part in resource_type.replace("/", "-").split("-")) + suffix
+    )
+
+
+def obj(properties, required=(), **extra):
+    schema = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    schema.update(extra)
+    return schema
+
+
+# Shared pieces of every document.
+
+LINK = {"type": "string", "format": "uri"}
+JSONAPI_OBJECT = obj({"version": {"type": "string", "enum": ["1.1"]}}, ["version"])
+PAGE_META = obj(
+    {
+        "currentPage": {"type": "integer", "minimum": 1},
+        "from": {"type": "integer", "minimum": 1, "nullable": True},
+        "lastPage": {"type": "integer", "minimum": 1},
+        "perPage": {"type": "integer", "minimum": 1},
+        "to": {"type": "integer", "minimum": 1, "nullable": True},
+        "total": {"type": "integer", "minimum": 0},
+    },
+    ["currentPage", "from", "lastPage", "perPage", "to", "total"],
+)
+ERROR_OBJECT = obj(
+    {
+        "id": {"type": "string", "description": "The request id (X-Request-ID)."},
+        "status": {"type": "string", "pattern": "^[45][0-9]{2}$"},
+        "title": {"type": "string"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "source": obj(
+            {
+                "pointer": {"type": "string", "description": "RFC 6901 JSON Pointer."},
+                "parameter": {"type": "string"},
+            }
+        ),
+    },
+    ["id", "status", "title", "detail"],
+)
+ERROR_DOCUMENT = obj(
+    {"jsonapi": ref("JsonApi"), "errors": {"type": "array", "items": ref("Error"), "minItems": 1}},
+    ["jsonapi", "errors"],
+)
+SHARED = {"JsonApi": JSONAPI_OBJECT, "PageMeta": PAGE_META, "Error": ERROR_OBJECT}
+
+ERRORS = {
+    400: "A malformed document, header or query parameter.",
+    401: "No token, or an invalid or expired one.",
+    403: "The token's scope or the user's permissions do not allow this.",
+    404: "No such resource.",
+    406: "Accept allows no JSON:API media type this server can produce.",
+    409: "A conflict: wrong type or id, a uniqueness clash, or a resource still in use.",
+    415: "The body is not application/vnd.api+json without unsupported parameters.",
+    422: "The document is well formed but its values are invalid (see source.pointer).",
+    429: "Too many requests: retry after Retry-After seconds.",
+}
+
+
+@extend_schema_serializer(many=False)
+class Document(serializers.Serializer):
+    """Stands for one named document schema; ``DocumentExtension`` describes it."""
+
+    def __init__(self, name, build):
+        super().__init__()
+        self.component_name = name
+        self.build = build
+
+
+class DocumentExtension(OpenApiSerializerExtension):
+    target_class = Document
+
+    def get_name(self, auto_schema, direction):
+        return self.target.component_name
+
+    def get_identity(self, auto_schema, direction):
+        return self.target.component_name
+
+    def map_serializer(self, auto_schema, direction):
+        return self.target.build(auto_schema)
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    """OAuth2: client-credentials and password flows at /oauth/token; read and write scopes."""
+
+    target_class = "config.authentication.BearerTokenAuthentication"
+    name = "oauth2"
+    priority = 1
+
+    def get_security_requirement(self, auto_schema):
+        return {self.name: ["read" if auto_schema.method == "GET" else "write"]}
+
+    def get_security_definition(self, auto_schema):
+        token_url = "/oauth/token"
+        scopes = settings.OAUTH2_PROVIDER["SCOPES"]
+        return {
+            "type": "oauth2",
+            "description": "Bearer tokens from POST /oauth/token (form-encoded).",
+            "flows": {
+                "clientCredentials": {"tokenUrl": token_url, "scopes": scopes},
+                "password": {"tokenUrl": token_url, "scopes": scopes},
+            },
+        }
+
+
+class ResourceDescriber:
+    """The JSON Schemas of one resource type's objects, registered as components once."""
+
+    def __init__(self, auto_schema, resource_schema):
+        self.auto_schema = auto_schema
+        self.schema = resource_schema
+        self.fields = resource_schema.serializer_class().fields
+
+    def register(self, suffix, build):
+        name = component_name(self.schema.type, suffix)
+        return register(self.auto_schema, name, build)
+
+    def attribute(self, name, direction):
+        field = self.fields[name]
+        schema = self.auto_schema._map_serializer_field(field, direction)
+        self.auto_schema._insert_field_validators(field, schema)
+        if direction == "request" and isinstance(field, NormalizedCharField):
+            # Its limits apply to the normalised code, not to what a client types.
+            schema.pop("maxLength", None)
+        for validator in field.validators:
+            schema.update(getattr(validator, "openapi_schema", {}))
+        if direction == "request":
+            schema.pop("readOnly", None)
+        return schema
+
+    def resource(self):
+        """A resource object as responses render it."""
+
+        def build():
+            attributes = {
+                member: self.attribute(name, "response")
+                for member, name in self.schema.attributes.items()
+            }
+            relationships = {
+                member: self.relationship_object(member, rel)
+                for member, rel in self.schema.relationships.items()
+            }
+            properties = {
+                "type": {"type": "string", "enum": [self.schema.type]},
+                "id": {"type": "string"},
+                "links": obj({"self": LINK}, ["self"]),
+            }
+            # Sparse fieldsets may leave any member out.
+            if attributes:
+                properties["attributes"] = obj(attributes)
+            if relationships:
+                properties["relationships"] = obj(relationships)
+            return obj(properties, ["type", "id", "links"])
+
+        return self.register("Resource", build)
+
+    def relationship_object(self, member, rel):
+        links = obj({"self": LINK, "related": LINK}, ["self", "related"])
+        properties = {"links": links, "data": self.linkage(rel)}
+        # A to-many relationship lists its linkage only when it is included.
+        return obj(properties, ["links"] if rel.many else ["links", "data"])
+
+    @staticmethod
+    def linkage(rel, nullable=True):
+        identifier = obj(
+            {
+                "type": {"type": "string", "enum": [rel.resource_type]},
+                "id": {"type": "string", "pattern": ID_PATTERN},
+            },
+            ["type", "id"],
+        )
+        if rel.many:
+            return {"type": "array", "items": identifier}
+        return {**identifier, "nullable": True} if nullable and rel.allow_null else identifier
+
+    def write_document(self, partial):
+        """The document of a create (``partial=False``) or an update."""
+        attributes, required_attributes = {}, []
+        for member, name in self.schema.writable_attributes.items():
+            attributes[member] = self.attribute(name, "request")
+            if self.fields[name].required and not partial:
+                required_attributes.append(member)
+        relationships, required_relationships = {}, []
+        for member, name in self.schema.writable_relationships.items():
+            rel = self.fields[name]
+            relationships[member] = obj({"data": self.linkage(rel)}, ["data"])
+            if rel.required and not partial:
+                required_relationships.append(member)
+        data = {"type": {"type": "string", "enum": [self.schema.type]}}
+        required = ["type"]
+        if partial:
+            data["id"] = {"type": "string", "pattern": ID_PATTERN}
+            required.append("id")
+        data["attributes"] = obj(attributes, required_attributes, additionalProperties=False)
+        data["relationships"] = obj(
+            relationships, required_relationships, additionalProperties=False
+        )
+        if required_attributes:
+            required.append("attributes")
+        if required_relationships:
+            required.append("relationships")
+        return obj({"data": obj(data, required)}, ["data"])
+
+
+def register(auto_schema, name, build):
+    component = ResolvedComponent(name=name, type=ResolvedComponent.SCHEMA, object=name)
+    if component not in auto_schema.registry:
+        auto_schema.registry.register(component)
+        component.schema = build()
+    return ref(name)
+
+
+def reachable_types(schema, depth=MAX_INCLUDE_DEPTH):
+    """The primary type and every type an ``include`` can bring into its documents."""
+    types = {schema.type: schema}
+    if depth:
+        for member in schema.relationships:
+            types.update(reachable_types(schema.related_schema(member), depth - 1))
+    return types
+
+
+def include_paths(schema, depth=MAX_INCLUDE_DEPTH, prefix="", to_many=0):
+    """Every relationship path ``include`` accepts on its own."""
+    paths = []
+    for member, rel in schema.relationships.items():
+        hops = to_many + rel.many
+        if hops > MAX_TO_MANY_HOPS:
+            continue
+        path = f"{prefix}{member}"
+        paths.append(path)
+        if depth > 1:
+            child = schema.related_schema(member)
+            paths += include_paths(child, depth - 1, f"{path}.", hops)
+    return paths
+
+
+def comma_list(items, **extra):
+    return {"type": "array", "items": items, "uniqueItems": True, **extra}
+
+
+FILTER_TYPES = (
+    (IntegerInFilter, lambda f: comma_list(integer_schema(f), minItems=1)),
+    (CharInFilter, lambda f: comma_list({"type": "string", "minLength": 1}, minItems=1)),
+    (IntegerFilter, lambda f: integer_schema(f)),
+    (StrictBooleanFilter, lambda f: {"type": "string", "enum": ["true", "false"]}),
+)
+
+
+def integer_schema(filter_):
+    extra = filter_.extra
+    return {
+        "type": "integer",
+        "minimum": extra.get("min_value", -(2**63)),
+        "maximum": extra.get("max_value", 2**63 - 1),
+    }
+
+
+def filter_schema(filter_):
+    for filter_class, build in FILTER_TYPES:
+        if isinstance(filter_, filter_class):
+            return build(filter_)
+    choices = filter_.extra.get("choices")
+    if choices:
+        return {"type": "string", "enum": [str(value) for value, _ in choices]}
+    if filter_.lookup_expr in ("gte", "lte", "gt", "lt") or filter_.field_class.__name__ in (
+        "DecimalField",
+        "FloatField",
+    ):
+        return {"type": "number"}
+    schema = {"type": "string"}
+    for validator in filter_.extra.get("validators", ()):
+        regex = getattr(validator, "regex", None)
+        if regex is not None:
+            schema["pattern"] = regex.pattern
+    return schema
+
+
+class JsonApiDocumentSchema(AutoSchema):
+    """What every JSON:API operation shares: the media type and the request-id headers."""
+
+    def map_parsers(self):
+        return [JSONAPI_MEDIA_TYPE]
+
+    def map_renderers(self, attribute):
+        return [JSONAPI_MEDIA_TYPE]
+
+    def get_override_parameters(self):
+        return [
+            OpenApiParameter(
+                REQUEST_ID_HEADER,
+                {"type": "string"},
+                OpenApiParameter.HEADER,
+                description="Echoed back when it is plain (up to 128 of A-Z a-z 0-9 . _ : -, "
+                "starting alphanumeric); otherwise the server makes a new id.",
+            ),
+            OpenApiParameter(
+                REQUEST_ID_HEADER,
+                {"type": "string"},
+                OpenApiParameter.HEADER,
+                response=True,
+                required=True,
+                description="The request id, also the id of every error object.",
+            ),
+            OpenApiParameter(
+                "Location",
+                {"type": "string", "format": "uri"},
+                OpenApiParameter.HEADER,
+                response=[201],
+                required=True,
+            ),
+            OpenApiParameter(
+                "Retry-After",
+                {"type": "integer", "minimum": 1},
+                OpenApiParameter.HEADER,
+                response=[429],
+                required=True,
+            ),
+            OpenApiParameter(
+                "WWW-Authenticate", {"type": "string"}, OpenApiParameter.HEADER, response=[401]
+            ),
+        ]
+
+
+class JsonApiAutoSchema(JsonApiDocumentSchema):
+    """Describes ``ResourceViewSet`` operations from their resource schemas."""
+
+    def get_tags(self):
+        return [self.resource.type]
+
+    @property
+    def resource(self):
+        return self.view.resource_schema
+
+    @property
+    def action(self):
+        return self.view.action
+
+    @property
+    def member(self):
+        """The relationship a relationship or related route serves (its last path segment)."""
+        return self.path.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def related_rel(self):
+        return self.resource.relationships[self.member]
+
+    def get_operation_id(self):
+        words = {
+            "list": "list",
+            "retrieve": "get",
+            "create": "create",
+            "partial_update": "update",
+            "destroy": "delete",
+        }
+        resource = self.resource.type.replace("/", "-")
+        if self.action in words:
+            return f"{words[self.action]}-{resource}"
+        kind = {
+            "relationship": "get-relationship",
+            "update_relationship": "update-relationship",
+            "related": "get-related",
+        }[self.action]
+        return f"{kind}-{resource}-{self.member}"
+
+    def get_summary(self):
+        return self.get_operation_id().replace("-", " ").capitalize()
+
+    # Parameters.
+
+    def _resolve_path_parameters(self, variables):
+        return [
+            {
+                "in": "path",
+                "name": variable,
+                "required": True,
+                "schema": {"type": "string", "pattern": ID_PATTERN},
+                "description": f"The {self.resource.type} id.",
+            }
+            for variable in variables
+        ]
+
+    def get_filter_backends(self):
+        return []
+
+    def _get_paginator(self):
+        return None
+
+    def get_override_parameters(self):
+        from .views import ACTION_PARAMETERS
+
+        families = ACTION_PARAMETERS.get(self.action, set())
+        described = self.related_schema() if self.action == "related" else self.resource
+        parameters = super().get_override_parameters()
+        if "include" in families:
+            paths = include_paths(described)
+            if paths:
+                parameters.append(
+                    self.list_parameter(
+                        "include",
+                        {"type": "string", "enum": paths},
+                        "Relationship paths to include, comma-separated (each at most "
+                        f"{MAX_INCLUDE_DEPTH} deep, crossing at most {MAX_TO_MANY_HOPS} to-many).",
+                    )
+                )
+        if "fields" in families:
+            for resource_type, schema in sorted(reachable_types(described).items()):
+                members = sorted(schema.attributes.keys() | schema.relationships.keys())
+                parameters.append(
+                    self.list_parameter(
+                        f"fields[{resource_type}]",
+                        {"type": "string", "enum": members},
+                        f"Sparse fieldset: the members of {resource_type} to render.",
+                        minItems=0,
+                    )
+                )
+        if "sort" in families and self.view.sort_fields:
+            keys = [k for field in self.view.sort_fields for k in (field, f"-{field}")]
+            parameters.append(
+                self.list_parameter(
+                    "sort",
+                    {"type": "string", "enum": keys},
+                    "Sort keys, comma-separated; '-' for descending.",
+                )
+            )
+        if "filter" in families and self.view.filterset_class is not None:
+            for name, filter_ in self.view.filterset_class.base_filters.items():
+                public = name.replace("__", ".").replace("_", "-")
+                schema = filter_schema(filter_)
+                explode = {} if schema["type"] != "array" else {"style": "form", "explode": False}
+                parameters.append(OpenApiParameter(f"filter[{public}]", schema, **explode))
+        if "page" in families and (self.action != "related" or self.related_rel.many):
+            size = JsonApiPagination.max_page_size
+            parameters += [
+                OpenApiParameter(
+                    "page[number]",
+                    {"type": "integer", "minimum": 1, "maximum": 999_999_999},
+                    description="Page number, from 1.",
+                ),
+                OpenApiParameter(
+                    "page[size]",
+                    {"type": "integer", "minimum": 1, "maximum": size},
+                    description=f"Page size (default {JsonApiPagination.default_page_size}).",
+                ),
+            ]
+        return parameters
+
+    @staticmethod
+    def list_parameter(name, items, description, **extra):
+        return OpenApiParameter(
+            name,
+            comma_list(items, **({"minItems": 1} | extra)),
+            description=description,
+            style="form",
+            explode=False,
+        )
+
+    # Documents.
+
+    def related_schema(self):
+        return self.resource.related_schema(self.member)
+
+    def get_request_serializer(self):
+        if self.action in ("create", "partial_update"):
+            partial = self.action == "partial_update"
+            resource = self.resource
+            return Document(
+                component_name(resource.type, "UpdateDocument" if partial else "CreateDocument"),
+                lambda auto: ResourceDescriber(auto, resource).write_document(partial),
+            )
+        if self.action == "update_relationship":
+            rel = self.related_rel
+            name = component_name(self.resource.type, f"{self.member}-linkage-document")
+            return Document(
+                name,
+                lambda auto: obj({"data": ResourceDescriber.linkage(rel)}, ["data"]),
+            )
+        return None
+
+    def get_response_serializers(self):
+        responses = {}
+        success = self.success_document()
+        if self.action == "destroy":
+            responses[204] = OpenApiResponse(description="Deleted.")
+        elif self.action == "create":
+            responses[201] = OpenApiResponse(success, description="Created.")
+        else:
+            responses[200] = OpenApiResponse(success, description="OK.")
+        return {**responses, **error_responses(self.error_statuses())}
+
+    def error_statuses(self):
+        statuses = {400, 401, 403, 406, 429}
+        if "{" in self.path:
+            statuses.add(404)
+        if self.method in ("POST", "PATCH"):
+            statuses |= {409, 415, 422}
+        if self.method == "DELETE":
+            statuses.add(409)
+        return sorted(statuses)
+
+    def success_document(self):
+        resource = self.resource
+        if self.action == "list":
+            return self.collection_document(resource)
+        if self.action in ("retrieve", "create", "partial_update"):
+            return self.resource_document(resource)
+        if self.action == "destroy":
+            return None
+        rel = self.related_rel
+        if self.action == "related":
+            related = self.related_schema()
+            if rel.many:
+                return self.collection_document(related)
+            return self.resource_document(related, nullable=True)
+        name = component_name(resource.type, f"{self.member}-relationship-document")
+        return Document(
+            name,
+            lambda auto: obj(
+                {
+                    "jsonapi": register_shared(auto, "JsonApi"),
+                    "links": obj({"self": LINK, "related": LINK}, ["self", "related"]),
+                    "data": ResourceDescriber.linkage(rel),
+                },
+                ["jsonapi", "links", "data"],
+            ),
+        )
+
+    def included(self, auto, resource):
+        types = reachable_types(resource)
+        refs = [ResourceDescriber(auto, schema).resource() for schema in types.values()]
+        return {"type": "array", "items": {"oneOf": refs} if len(refs) > 1 else refs[0]}
+
+    def resource_document(self, resource, nullable=False):
+        suffix = "NullableDocument" if nullable else "Document"
+
+        def build(auto):
+            data = ResourceDescriber(auto, resource).resource()
+            return obj(
+                {
+                    "jsonapi": register_shared(auto, "JsonApi"),
+                    "data": {"allOf": [data], "nullable": True} if nullable else data,
+                    "included": self.included(auto, resource),
+                    "links": obj({"self": LINK}, ["self"]),
+                },
+                ["jsonapi", "data", "links"],
+            )
+
+        return Document(component_name(resource.type, suffix), build)
+
+    def collection_document(self, resource):
+        def build(auto):
+            data = ResourceDescriber(auto, resource).resource()
+            links = {name: LINK for name in ("self", "first", "last", "prev", "next")}
+            return obj(
+                {
+                    "jsonapi": register_shared(auto, "JsonApi"),
+                    "data": {"type": "array", "items": data},
+                    "included": self.included(auto, resource),
+                    "links": obj(links, ["self", "first", "last"]),
+                    "meta": obj({"page": register_shared(auto, "PageMeta")}, ["page"]),
+                },
+                ["jsonapi", "data", "links", "meta"],
+            )
+
+        return Document(component_name(resource.type, "CollectionDocument"), build)
+
+
+def register_shared(auto_schema, name):
+    return register(auto_schema, name, lambda: SHARED[name])
+
+
+def error_responses(statuses):
+    return {
+        status: OpenApiResponse(Document("ErrorDocument", error_document), ERRORS[status])
+        for status in statuses
+    }
+
+
+def error_document(auto_schema):
+    register_shared(auto_schema, "JsonApi")
+    register_shared(auto_schema, "Error")
+    return ERROR_DOCUMENT
+
+
+def index_document(auto_schema):
+    register_shared(auto_schema, "JsonApi")
+    return obj(
+        {
+            "jsonapi": ref("JsonApi"),
+            "meta": obj(
+                {"collections": {"type": "object", "additionalProperties": LINK}},
+                ["collections"],
+            ),
+            "links": obj({"self": LINK, "describedby": LINK}, ["self", "describedby"]),
+        },
+        ["jsonapi", "meta", "links"],
+    )

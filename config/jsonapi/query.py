@@ -7,7 +7,7 @@ ignored: a typo in ``filter[titel]`` must not return the whole catalog.
 import re
 
 from .exceptions import InvalidQueryParameter
-from .schema import MAX_INCLUDE_DEPTH, MAX_TO_MANY_INCLUDES, known_types, schema_for_type
+from .schema import MAX_INCLUDE_DEPTH, MAX_TO_MANY_HOPS, known_types, schema_for_type
 
 PARAMETER = re.compile(r"^(?P<family>[a-z]+)(?:\[(?P<name>[^\[\]]*)\])?$")
 FAMILIES_WITH_NAME = {"filter", "fields", "page"}
@@ -65,18 +65,19 @@ class QueryParameters:
                 raise InvalidQueryParameter(
                     key, f"'{path}' is deeper than {MAX_INCLUDE_DEPTH} relationships."
                 )
-            node, current = tree, schema
+            node, current, to_many = tree, schema, 0
             for member in members:
                 if member not in current.relationships:
                     raise InvalidQueryParameter(
                         key, f"'{path}' is not a relationship path of {schema.type}."
                     )
+                to_many += current.relationships[member].many
                 node = node.setdefault(member, {})
                 current = current.related_schema(member)
-        if schema.to_many_count(tree) > MAX_TO_MANY_INCLUDES:
-            raise InvalidQueryParameter(
-                key, f"At most {MAX_TO_MANY_INCLUDES} to-many relationships can be included."
-            )
+            if to_many > MAX_TO_MANY_HOPS:
+                raise InvalidQueryParameter(
+                    key, f"'{path}' crosses more than {MAX_TO_MANY_HOPS} to-many relationships."
+                )
         return tree
 
     @staticmethod
@@ -99,6 +100,6 @@ class QueryParameters:
     def _parse_sort(value, key):
         terms = value.split(",")
         keys = [term.removeprefix("-") for term in terms]
-        if any(not k for k in keys) or len(set(keys)) != len(keys):
-            raise InvalidQueryParameter(key, "Sort fields must be non-empty and not repeated.")
+        if not all(keys):
+            raise InvalidQueryParameter(key, "Sort fields must be non-empty.")
         return [(term.startswith("-"), k) for term, k in zip(terms, keys, strict=True)]

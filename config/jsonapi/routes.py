@@ -21,8 +21,13 @@ register_converter(ResourceIdConverter, "rid")
 
 
 def resource_routes(viewset, *, read_only=False, updatable=True):
-    """Routes of a resource; ``read_only`` drops every write, ``updatable=False`` PATCH."""
-    prefix = viewset.serializer_class.schema().path
+    """Routes of a resource; ``read_only`` drops every write, ``updatable=False`` PATCH.
+
+    Each relationship gets routes of its own (``/tracks/<pk>/relationships/product``), so
+    that an unknown member is the API's ordinary 404 and the description names every one.
+    """
+    schema = viewset.serializer_class.schema()
+    prefix = schema.path
     writes, updates = not read_only, not read_only and updatable
     collection = {"get": "list", **({"post": "create"} if writes else {})}
     item = {
@@ -32,17 +37,23 @@ def resource_routes(viewset, *, read_only=False, updatable=True):
     }
     relationship = {"get": "relationship", **({"patch": "update_relationship"} if updates else {})}
     name = prefix.replace("/", "-")
-    return [
+    routes = [
         path(prefix, viewset.as_view(collection), name=f"{name}-list"),
         path(f"{prefix}/<rid:pk>", viewset.as_view(item), name=f"{name}-detail"),
-        path(
-            f"{prefix}/<rid:pk>/relationships/<rid:member>",
-            viewset.as_view(relationship),
-            name=f"{name}-relationships",
-        ),
-        path(
-            f"{prefix}/<rid:pk>/<rid:member>",
-            viewset.as_view({"get": "related"}),
-            name=f"{name}-related",
-        ),
     ]
+    for member in schema.relationships:
+        routes += [
+            path(
+                f"{prefix}/<rid:pk>/relationships/{member}",
+                viewset.as_view(relationship),
+                {"member": member},
+                name=f"{name}-{member}-relationship",
+            ),
+            path(
+                f"{prefix}/<rid:pk>/{member}",
+                viewset.as_view({"get": "related"}),
+                {"member": member},
+                name=f"{name}-{member}-related",
+            ),
+        ]
+    return routes

@@ -13,8 +13,9 @@ from django.db.models import Prefetch
 # The distribution seed names its timestamps in camelCase; every other member is dasherized.
 MEMBER_NAMES = {"created_at": "createdAt", "updated_at": "updatedAt"}
 MAX_INCLUDE_DEPTH = 3
-# Each to-many include costs one query; two keep every list within five queries.
-MAX_TO_MANY_INCLUDES = 2
+# Each to-many relationship included costs one query; a path may cross at most two, so a
+# request costs at most one query per path the description lists, whatever the page size.
+MAX_TO_MANY_HOPS = 2
 
 _serializers_by_type = {}
 
@@ -37,6 +38,10 @@ def schema_for_type(resource_type):
 
 def known_types():
     return _serializers_by_type.keys()
+
+
+def registered_schemas():
+    return [serializer.schema() for serializer in _serializers_by_type.values()]
 
 
 class ResourceSchema:
@@ -113,13 +118,6 @@ class ResourceSchema:
         if prefetch:
             queryset = queryset.prefetch_related(*prefetch)
         return queryset
-
-    def to_many_count(self, tree):
-        """How many to-many relationships ``tree`` includes (each is one query)."""
-        return sum(
-            self.relationships[member].many + self.related_schema(member).to_many_count(subtree)
-            for member, subtree in tree.items()
-        )
 
     def _plan(self, tree, prefix, select, prefetch):
         for member, subtree in tree.items():

@@ -7,16 +7,23 @@ parameters, documents, pagination, relationship and related endpoints.
 
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
-from django.urls import get_script_prefix
-from django.views import defaults
+from django.views import csrf, defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import permissions, status, viewsets
-from rest_framework.exceptions import NotFound
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from .documents import DocumentBuilder, linkage_data, relationship_links, resource_object
-from .exceptions import Conflict, Forbidden, error_document, error_object, server_error_response
+from .exceptions import (
+    Conflict,
+    Forbidden,
+    error_document,
+    error_object,
+    refused_request_error,
+    server_error_response,
+)
 from .filters import filter_queryset, sort_queryset
+from .middleware import is_api_path
 from .query import QueryParameters
 from .renderers import document_response
 
@@ -53,15 +60,20 @@ class ResourceViewSet(viewsets.GenericViewSet):
         return [method for method in super().allowed_methods if method != "OPTIONS"]
 
     @property
-    def schema(self):
+    def resource_schema(self):
         return self.get_serializer_class().schema()
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        allowed = ACTION_PARAMETERS.get(self.action, set())
-        schema = self.schema
+        if self.action is None:
+            return  # a method this route does not serve: DRF answers 405
+        allowed = ACTION_PARAMETERS[self.action]
+        schema = self.resource_schema
         if self.action == "related":
-            schema = self._related_schema()
+            member, rel = self._relationship()
+            schema = schema.related_schema(member)
+            if not rel.many:
+                allowed = allowed - {"page"}  # one resource or null: nothing to page
         self.query = QueryParameters(request, schema, allowed)
         self.documents = DocumentBuilder(request, self.query, self.get_serializer_context())
 
@@ -71,12 +83,12 @@ class ResourceViewSet(viewsets.GenericViewSet):
             return field_name
         if self.action == "update_relationship":
             return "/data"
-        return self.schema.pointer(field_name)
+        return self.resource_schema.pointer(field_name)
 
     def get_queryset(self):
         # On a related endpoint the include tree belongs to the related type, not to this one.
         include = self.query.include if self.query and self.action != "related" else {}
-        return self.schema.queryset_for(super().get_queryset(), include)
+        return self.resource_schema.queryset_for(super().get_queryset(), include)
 
     def get_object(self):
         obj = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
@@ -91,31 +103,31 @@ class ResourceViewSet(viewsets.GenericViewSet):
             self.query.filters,
             self.filterset_class,
             request,
-            self.schema.type,
+            self.resource_schema.type,
         )
-        queryset = sort_queryset(queryset, self.query.sort, self.sort_fields, self.schema)
-        return self._paginated(queryset, self.schema)
+        queryset = sort_queryset(queryset, self.query.sort, self.sort_fields, self.resource_schema)
+        return self._paginated(queryset, self.resource_schema)
 
     def retrieve(self, request, *args, **kwargs):
-        return Response(self.documents.single(self.schema, self.get_object()))
+        return Response(self.documents.single(self.resource_schema, self.get_object()))
 
     def create(self, request, *args, **kwargs):
-        resource = resource_object(request.data, self.schema.type)
+        resource = resource_object(request.data, self.resource_schema.type)
         serializer = self.get_serializer(data=resource)
         serializer.is_valid(raise_exception=True)
         instance = self.get_queryset().get(pk=self.perform_create(serializer).pk)
-        document = self.documents.single(self.schema, instance)
+        document = self.documents.single(self.resource_schema, instance)
         headers = {"Location": document["links"]["self"]}
         return Response(document, status=status.HTTP_201_CREATED, headers=headers)
 
     def partial_update(self, request, *args, **kwargs):
         instance = self.get_object()
-        resource = resource_object(request.data, self.schema.type, instance.pk)
+        resource = resource_object(request.data, self.resource_schema.type, instance.pk)
         serializer = self.get_serializer(instance, data=resource, partial=True)
         serializer.is_valid(raise_exception=True)
         self.perform_update(serializer)
         instance = self.get_queryset().get(pk=instance.pk)
-        return Response(self.documents.single(self.schema, instance))
+        return Response(self.documents.single(self.resource_schema, instance))
 
     def destroy(self, request, *args, **kwargs):
         instance = self.get_object()
@@ -137,20 +149,14 @@ class ResourceViewSet(viewsets.GenericViewSet):
     # Relationship endpoints: /{type}/{id}/relationships/{member} and /{type}/{id}/{member}.
 
     def _relationship(self):
+        """The relationship this route serves (``resource_routes`` routes each by name)."""
         member = self.kwargs["member"]
-        rel = self.schema.relationships.get(member)
-        if rel is None:
-            raise NotFound(f"{self.schema.type} have no relationship '{member}'.")
-        return member, rel
-
-    def _related_schema(self):
-        member, _ = self._relationship()
-        return self.schema.related_schema(member)
+        return member, self.resource_schema.relationships[member]
 
     def relationship(self, request, *args, **kwargs):
         member, rel = self._relationship()
         instance = self.get_object()
-        links = relationship_links(self.documents.self_link(self.schema, instance), member)
+        links = relationship_links(self.documents.self_link(self.resource_schema, instance), member)
         return Response({"links": links, "data": self.documents.linkage(rel, instance)})
 
     def update_relationship(self, request, *args, **kwargs):
@@ -167,7 +173,7 @@ class ResourceViewSet(viewsets.GenericViewSet):
 
     def related(self, request, *args, **kwargs):
         member, rel = self._relationship()
-        related_schema = self.schema.related_schema(member)
+        related_schema = self.resource_schema.related_schema(member)
         instance = self.get_object()
         links = {"self": request.build_absolute_uri(request.path)}
         if rel.many:
@@ -203,14 +209,49 @@ class ResourceViewSet(viewsets.GenericViewSet):
         return f"This {name} cannot be deleted while {referrers} still refer to it."
 
 
+def _error_response(error):
+    return document_response(error_document([error]), status=int(error["status"]))
+
+
+@csrf_exempt  # any method: an unknown URL is a 404, not a CSRF failure
 def not_found(request, exception=None):
     """404 for any URL under /api/ that no route matches."""
-    error = error_object(404, "No resource exists at this URL.", "not_found")
-    return document_response(error_document([error]), status=404)
+    return _error_response(error_object(404, "No resource exists at this URL.", "not_found"))
+
+
+# Django's error handlers (handler400, 403, 404 and 500 in the root URLconf) and its CSRF
+# failure view: JSON:API documents under /api/, Django's own pages elsewhere (the admin).
+
+
+def bad_request(request, exception):
+    if not is_api_path(request.path_info):
+        return defaults.bad_request(request, exception)
+    return _error_response(refused_request_error(exception))
+
+
+def permission_denied(request, exception):
+    if not is_api_path(request.path_info):
+        return defaults.permission_denied(request, exception)
+    detail = "You do not have permission to perform this action."
+    return _error_response(error_object(403, detail, "permission_denied"))
+
+
+def page_not_found(request, exception):
+    if not is_api_path(request.path_info):
+        return defaults.page_not_found(request, exception)
+    return not_found(request, exception)
 
 
 def server_error(request):
-    """Django's 500 handler: a JSON:API document for API paths, without internals."""
-    if not request.path.startswith(f"{get_script_prefix()}api/"):
+    """A JSON:API document for API paths, without internals."""
+    if not is_api_path(request.path_info):
         return defaults.server_error(request)
     return document_response(server_error_response().data, status=500)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW. The API's views are CSRF-exempt (tokens, not cookies, authorise
+    them), so under /api/ this only answers a view that forgot to be."""
+    if not is_api_path(request.path_info):
+        return csrf.csrf_failure(request, reason)
+    return _error_response(error_object(403, f"CSRF verification failed: {reason}", "csrf_failed"))

@@ -172,12 +172,13 @@ def test_non_ascii_digits_are_not_ids(api):
 @pytest.mark.parametrize(
     ("include", "status"),
     [
-        ("products.tracks,products.label.products", 400),
         ("products.tracks.records", 400),
+        ("products.tracks.remix-of", 400),
+        ("products.tracks,products.label.products", 200),
         ("products.tracks,products.label", 200),
     ],
 )
-def test_includes_are_capped_at_two_to_many_relationships(api, include, status):
+def test_include_paths_cross_at_most_two_to_many_relationships(api, include, status):
     make_track()
     response = api.get("/api/v1/labels", {"include": include})
     assert response.status_code == status
