@@ -6,12 +6,20 @@ from django.core.exceptions import ValidationError
 from stdnum import isrc
 from stdnum.exceptions import ValidationError as StdnumError
 
+from config.jsonapi.describe import describe, separated
+
+NAMES = {"type": "array", "items": {"type": "string", "pattern": r"\S"}}
+
 
 def normalize_isrc(value):
     """Upper case, without hyphens or spaces: ``es-a11-23-10001`` -> ``ESA112310001``."""
     return isrc.compact(value)
 
 
+ISRC_PATTERN = separated(*["[A-Za-z]"] * 2, *["[A-Za-z0-9]"] * 3, *["[0-9]"] * 7)
+
+
+@describe({"format": "isrc", "pattern": ISRC_PATTERN})
 def validate_isrc(value):
     try:
         isrc.validate(value)
@@ -19,6 +27,7 @@ def validate_isrc(value):
         raise ValidationError(f"ISRC code is not valid: {exc.message}", "invalid_isrc") from exc
 
 
+@describe(NAMES)
 def validate_name_list(value):
     """A credit list: an array of non-empty strings (``["Artist name"]``)."""
     if not isinstance(value, list) or not all(
@@ -27,6 +36,7 @@ def validate_name_list(value):
         raise ValidationError("Must be an array of non-empty strings.", "invalid_names")
 
 
+@describe({**NAMES, "minItems": 1})
 def validate_required_name_list(value):
     validate_name_list(value)
     if not value:
