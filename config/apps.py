@@ -2,7 +2,13 @@ from django.apps import AppConfig
 
 
 class ConfigConfig(AppConfig):
-    """Project-level app: hosts commands that belong to no single resource (issue_token)."""
+    """Project-level app: hosts commands that belong to no single resource (issue_token),
+    and hardens Django's request parsing before the first request (config.http)."""
 
     name = "config"
     verbose_name = "Service"
+
+    def ready(self):
+        from . import http
+
+        http.install()

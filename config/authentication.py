@@ -2,6 +2,15 @@
 
 from oauth2_provider import oauth2_backends
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+
+
+class InvalidToken(AuthenticationFailed):
+    """Bearer credentials were sent but name no usable token (RFC 6750 ``invalid_token``)."""
+
+    default_detail = "The access token is invalid or expired."
+    default_code = "invalid_token"
 
 
 class BearerTokenAuthentication(OAuth2Authentication):
@@ -10,33 +19,59 @@ class BearerTokenAuthentication(OAuth2Authentication):
     django-oauth-toolkit leaves ``request.user`` empty for client-credentials tokens, which
     would leave Django's model permissions nobody to check. The application's owner is the
     accountable party, so its permissions apply.
+
+    A request without Bearer credentials is left unauthenticated (401 "not provided"); one
+    whose token is unknown, expired, revoked or has no active owner is refused outright
+    (401 ``invalid_token``, described in the challenge as RFC 6750 section 3 asks).
     """
 
     www_authenticate_realm = "tracks"
 
     def authenticate(self, request):
-        result = super().authenticate(request)
+        result = super().authenticate(request)  # sets request.oauth2_error when it refuses
         if result is None:
+            if request.oauth2_error or _bearer_scheme(request):
+                raise self.invalid_token(request, request.oauth2_error.get("error_description"))
             return None
         user, token = result
         if user is None:
             user = token.application.user if token.application_id else None
             if user is None or not user.is_active:
-                return None
+                raise self.invalid_token(request, "The access token's owner is inactive.")
         return user, token
 
+    def invalid_token(self, request, description=None):
+        description = str(description or InvalidToken.default_detail)
+        request.oauth2_error = {"error": "invalid_token", "error_description": description}
+        return InvalidToken(description)
+
     def authenticate_header(self, request):
-        return f'Bearer realm="{self.www_authenticate_realm}"'
+        challenge = {"realm": self.www_authenticate_realm, **getattr(request, "oauth2_error", {})}
+        return "Bearer " + ", ".join(f'{key}="{_quote(value)}"' for key, value in challenge.items())
+
+
+def _bearer_scheme(request):
+    words = request.headers.get("Authorization", "").split()
+    return bool(words) and words[0].lower() == "bearer"
+
+
+def _quote(value):
+    """The content of an RFC 9110 quoted-string: no line breaks, quotes and backslashes escaped."""
+    value = str(value).replace("\r", " ").replace("\n", " ")
+    return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
 class OAuthLibCore(oauth2_backends.OAuthLibCore):
-    """Reads form bodies only (the token endpoints); a JSON:API body is no OAuth2 input.
+    """Reads form bodies only, and only at the token endpoints: a JSON:API body is no OAuth2
+    input.
 
     The stock backend reads ``request.POST``, which makes DRF parse a JSON:API body during
     authentication: a bad body would then answer 400 or 415 before the 401 or 403 it earns.
     """
 
     def extract_body(self, request):
-        if (request.content_type or "").startswith("application/x-www-form-urlencoded"):
+        if isinstance(request, Request):
+            return []
+        if request.content_type == "application/x-www-form-urlencoded":
             return super().extract_body(request)
         return []

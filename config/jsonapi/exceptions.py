@@ -8,15 +8,22 @@ document without internals. Every error object carries the request id as its ``i
 import logging
 from http import HTTPStatus
 
+from django.core.exceptions import (
+    BadRequest,
+    DisallowedHost,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import SuspiciousOperation
 from django.db import DataError, IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from .middleware import current_request_id
+from . import middleware
 
 logger = logging.getLogger("tracks.requests")
 
@@ -29,10 +36,10 @@ def title_for(status_code):
     return TITLES.get(status_code) or HTTPStatus(status_code).phrase
 
 
-def error_object(status_code, detail, code=None, pointer=None, parameter=None):
-    """One JSON:API error object."""
+def error_object(status_code, detail, code=None, pointer=None, parameter=None, header=None):
+    """One JSON:API error object; ``source`` names the member, parameter or header at fault."""
     error = {
-        "id": current_request_id(),
+        "id": middleware.current_request_id(),
         "status": str(status_code),
         "title": title_for(status_code),
         "detail": str(detail),
@@ -43,6 +50,8 @@ def error_object(status_code, detail, code=None, pointer=None, parameter=None):
         error["source"] = {"pointer": pointer}
     elif parameter is not None:
         error["source"] = {"parameter": parameter}
+    elif header is not None:
+        error["source"] = {"header": header}
     return error
 
 
@@ -59,6 +68,16 @@ class InvalidQueryParameter(exceptions.APIException):
     def __init__(self, parameter, detail, code=None):
         super().__init__(detail, code or self.default_code)
         self.parameter = parameter
+
+
+class MalformedHeader(exceptions.ParseError):
+    """A request header outside its grammar (400, ``source.header`` names it)."""
+
+    default_code = "invalid_header"
+
+    def __init__(self, header, detail, code=None):
+        super().__init__(detail, code or self.default_code)
+        self.header = header
 
 
 class InvalidDocument(exceptions.ParseError):
@@ -136,6 +155,23 @@ def integrity_response(exc):
     return Response(error_document([error_object(status_code, detail, code)]), status=status_code)
 
 
+def refused_request_error(exc):
+    """The error object for a request Django itself refuses (a foreign Host, a body past
+    DATA_UPLOAD_MAX_MEMORY_SIZE, too many parameters, malformed percent-encoding), whether
+    a DRF view or Django's handler400 meets it."""
+    if isinstance(exc, DisallowedHost):
+        detail = "The Host header names a host this service does not serve."
+        return error_object(400, detail, "disallowed_host", header="Host")
+    if isinstance(exc, RequestDataTooBig):
+        return error_object(
+            413, "The request body is larger than this service accepts.", "too_large"
+        )
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        detail = "The request has more parameters or files than this service accepts."
+        return error_object(400, detail, "too_many_fields")
+    return error_object(400, "The request is malformed.", "bad_request")
+
+
 def exception_handler(exc, context):
     """DRF exception handler producing JSON:API error documents."""
     view = context.get("view")
@@ -148,10 +184,9 @@ def exception_handler(exc, context):
         return validation_response(exc, view)
     if isinstance(exc, IntegrityError):
         return integrity_response(exc)
-    if isinstance(exc, SuspiciousOperation):
-        # Malformed percent-encoding, too many parameters: Django refuses the request itself.
-        detail = "The request is malformed."
-        return Response(error_document([error_object(400, detail, "bad_request")]), status=400)
+    if isinstance(exc, (SuspiciousOperation, BadRequest)):
+        error = refused_request_error(exc)
+        return Response(error_document([error]), status=int(error["status"]))
     if isinstance(exc, DataError):
         # Validation should have caught it; the value came from the client all the same.
         logger.warning("Database refused a value: %s", exc)
@@ -172,6 +207,7 @@ def exception_handler(exc, context):
         getattr(exc.detail, "code", None),
         pointer=getattr(exc, "pointer", None),
         parameter=getattr(exc, "parameter", None),
+        header=getattr(exc, "header", None),
     )
     return Response(error_document([error]), status=exc.status_code, headers=headers)
 

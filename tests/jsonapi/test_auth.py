@@ -82,6 +82,52 @@ def test_garbage_authorization_is_401(db, header):
     assert_401(JsonApiClient(HTTP_AUTHORIZATION=header).get("/api/v1/tracks"))
 
 
+def assert_invalid_token(response, description):
+    assert_401(response)
+    assert response["WWW-Authenticate"] == (
+        f'Bearer realm="tracks", error="invalid_token", error_description="{description}"'
+    )
+    [error] = response.document["errors"]
+    assert (error["code"], error["detail"]) == ("invalid_token", description)
+
+
+def assert_no_credentials(response):
+    assert_401(response)
+    assert response["WWW-Authenticate"] == 'Bearer realm="tracks"'
+    assert (
+        response.document["errors"][0]["detail"] == "Authentication credentials were not provided."
+    )
+
+
+@pytest.mark.parametrize("header", [None, "Basic YTpi", "garbage"])
+def test_no_bearer_token_is_not_provided(db, header):
+    extra = {} if header is None else {"HTTP_AUTHORIZATION": header}
+    assert_no_credentials(JsonApiClient(**extra).get("/api/v1/tracks"))
+
+
+@pytest.mark.parametrize("header", ["Bearer garbage-token", "Bearer ", "bearer a b", "Bearer é"])
+def test_unknown_or_malformed_bearer_token_is_invalid_token(db, header):
+    response = JsonApiClient(HTTP_AUTHORIZATION=header).get("/api/v1/tracks")
+    description = "The access token is invalid." if len(header.split()) == 2 else None
+    assert_invalid_token(response, description or "The access token is invalid or expired.")
+
+
+def test_expired_token_is_invalid_token(admin_user, make_token):
+    client = JsonApiClient(make_token(admin_user, expires_in=-10))
+    assert_invalid_token(client.get("/api/v1/tracks"), "The access token has expired.")
+    response = client.post_doc("/api/v1/tracks", track_document(make_product()))
+    assert_invalid_token(response, "The access token has expired.")
+    assert not Track.objects.exists()
+
+
+def test_token_of_an_inactive_owner_is_invalid_token(editor):
+    token = client_credentials_token(make_application(editor))["access_token"]
+    editor.is_active = False
+    editor.save()
+    response = JsonApiClient(token).get("/api/v1/tracks")
+    assert_invalid_token(response, "The access token's owner is inactive.")
+
+
 def test_expired_token_is_401(admin_user, make_token):
     assert_401(JsonApiClient(make_token(admin_user, expires_in=-10)).get("/api/v1/tracks"))
 
@@ -93,7 +139,7 @@ def test_revoked_token_is_401(admin_user):
     assert client.get("/api/v1/tracks").status_code == 200
     data = {"token": token, "client_id": application.client_id, "client_secret": CLIENT_SECRET}
     assert oauth_post("/oauth/revoke", data).status_code == 200
-    assert_401(client.get("/api/v1/tracks"))
+    assert_invalid_token(client.get("/api/v1/tracks"), "The access token is invalid.")
 
 
 # Issuing tokens: POST /oauth/token.
