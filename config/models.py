@@ -39,3 +39,24 @@ class NormalizedCharField(models.CharField):
         if value and self.normalizer is not None:
             return self.normalizer(value)
         return value
+
+
+class CacheEntry(models.Model):
+    """The table of the database cache (settings.CACHES), so that ``migrate`` creates it.
+
+    Django's ``createcachetable`` would be one more deploy step, run separately in every
+    environment and test database; as a model the table comes with the migrations. Only
+    the cache reads and writes it (config/cache.py), with the columns Django's expects.
+    """
+
+    cache_key = models.CharField(max_length=255, primary_key=True)
+    value = models.TextField()
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "django_cache"
+        default_permissions = ()
+        verbose_name_plural = "cache entries"
+
+    def __str__(self):
+        return self.cache_key

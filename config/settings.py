@@ -5,15 +5,45 @@ SECRET_KEY    required unless DEBUG is on
 DEBUG         "1"/"true" turns on debug mode (default off)
 ALLOWED_HOSTS comma-separated host names (default: localhost names when DEBUG)
 MEDIA_ROOT    where uploaded files are stored (default: ./media)
+ENV_FILE      a KEY=VALUE file read first (default: .env beside manage.py; empty: none)
+
+Development keeps its settings in ``.env`` (written by ``scripts/run``, git-ignored), so
+that ``manage.py`` commands run by hand see the same DEBUG and SECRET_KEY as the server.
+Variables set in the real environment win over the file.
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def read_env_file(path):
+    """Put the file's ``KEY=VALUE`` lines into os.environ, unless a variable is already set.
+
+    The dotenv subset ``scripts/run`` writes: blank lines and ``#`` comments are skipped,
+    ``export`` prefixes and matching quotes around a value are dropped, nothing is expanded.
+    """
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.removeprefix("export ").partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name.isidentifier():
+            raise ImproperlyConfigured(f"{path}, line {number}: expected KEY=VALUE.")
+        if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        os.environ.setdefault(name, value)
+
+
+ENV_FILE = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE and Path(ENV_FILE).is_file():
+    read_env_file(Path(ENV_FILE))
 
 
 def env_bool(name, default=False):
@@ -25,6 +55,16 @@ def env_bool(name, default=False):
 
 def env_list(name, default=""):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_rate(name, default):
+    """A DRF rate such as ``120/min`` (per s, min, hour or day); empty: None (no limit)."""
+    value = os.environ.get(name, default).strip()
+    if not value:
+        return None
+    if not re.fullmatch(r"[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f"{name} must be a rate like 120/min, or empty for none.")
+    return value
 
 
 DEBUG = env_bool("DEBUG")
@@ -92,7 +132,33 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
     )
 }
+# The database cache uses the same database over a connection of its own (config/cache.py
+# says why). One settings dict for both, so that tests rename both to the test database;
+# SQLite's in-memory test databases are per alias, so there the cache's is a mirror.
+DATABASES["cache"] = DATABASES["default"]
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["cache"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["config.cache.CacheRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Shared by every worker process: throttle counts live here. Redis when REDIS_URL is set
+# (redis://host:6379/0), else the database (table created by the config app's migration).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "config.cache.DatabaseCache",
+            "LOCATION": "django_cache",  # the table of config.CacheEntry
+            # Culling starts past MAX_ENTRIES: counters in use must not be culled.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+# Several services or environments can share one Redis under different prefixes.
+CACHES["default"]["KEY_PREFIX"] = os.environ.get("CACHE_KEY_PREFIX", "tracks")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -134,7 +200,27 @@ REST_FRAMEWORK = {
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_SCHEMA_CLASS": "config.jsonapi.openapi.JsonApiAutoSchema",
+    # Per user (per client IP without a token); "heavy" only for a view's heavy_actions.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "config.jsonapi.throttling.BurstRateThrottle",
+        "config.jsonapi.throttling.SustainedRateThrottle",
+        "config.jsonapi.throttling.HeavyRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "burst": env_rate("API_THROTTLE_BURST", "120/min"),
+        "sustained": env_rate("API_THROTTLE_SUSTAINED", "10000/day"),
+        "heavy": env_rate("API_THROTTLE_HEAVY", "30/min"),
+    },
+    # Proxies in front of the service that append to X-Forwarded-For: 0 trusts none and
+    # throttles by the connecting address (a client cannot choose its own throttle key).
+    "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "0")),
 }
+
+# Browser clients: only the listed origins (none by default), only for the API and OAuth.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+CORS_URLS_REGEX = r"^/(api|oauth)/"
+CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "x-request-id"]
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "Location"]
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tracks service API",

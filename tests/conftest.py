@@ -27,6 +27,16 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def no_throttling(settings):
+    """Tests send many requests with one token: no rate limit unless a test sets one."""
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": dict.fromkeys(rates),
+    }
+
+
 @pytest.fixture
 def make_token(db):
     """Create an access token: make_token(user, scope="read write", expires_in=3600)."""

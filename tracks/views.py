@@ -19,3 +19,4 @@ class RecordViewSet(ResourceViewSet):
     serializer_class = RecordSerializer
     filterset_class = RecordFilter
     sort_fields = ("createdAt",)
+    heavy_actions = {"create"}  # uploads: the "heavy" throttle rate (config/jsonapi/throttling.py)
