@@ -14,4 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "config.jsonapi.views.bad_request"
+handler403 = "config.jsonapi.views.permission_denied"
+handler404 = "config.jsonapi.views.page_not_found"
 handler500 = "config.jsonapi.views.server_error"
