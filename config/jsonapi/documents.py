@@ -155,19 +155,42 @@ def _check_linkage(linked, pointer):
         _check_identifier(linked, pointer)
 
 
+def primary_data(document):
+    """The primary data of a request document, once its top level is checked.
+
+    JSON:API 1.1 (Document Structure, Top Level): a request carries ``data``; ``errors``
+    must not coexist with it (and a request has no errors to report); ``meta``, ``jsonapi``
+    and ``links`` are objects. ``included`` is a member the spec defines, but this server
+    does not create resources from it (no sideposting), so it is refused rather than
+    silently dropped. Members the spec does not define are ignored, as it asks.
+    """
+    if not isinstance(document, dict):
+        raise InvalidDocument("The document must be a JSON object.", "")
+    if "errors" in document:
+        raise InvalidDocument("A request document cannot carry 'errors'.", "/errors")
+    if "data" not in document:
+        raise InvalidDocument("The document must have a 'data' member.", "")
+    for member in ("meta", "jsonapi", "links"):
+        if member in document and not isinstance(document[member], dict):
+            raise InvalidDocument(f"'{member}' must be an object.", f"/{member}")
+    if "included" in document:
+        raise InvalidDocument(
+            "Included resources are not created from a request: send each on its own.",
+            "/included",
+        )
+    return document["data"]
+
+
 def linkage_data(document):
     """The ``data`` of a relationship document: null, an identifier, or a list of them."""
-    if not isinstance(document, dict) or "data" not in document:
-        raise InvalidDocument("The document must be an object with a 'data' member.", "")
-    _check_linkage(document["data"], "/data")
-    return document["data"]
+    data = primary_data(document)
+    _check_linkage(data, "/data")
+    return data
 
 
 def resource_object(document, resource_type, resource_id=None):
     """Check a create (no ``resource_id``) or update document and return its resource object."""
-    if not isinstance(document, dict) or "data" not in document:
-        raise InvalidDocument("The document must be an object with a 'data' member.", "")
-    data = document["data"]
+    data = primary_data(document)
     if not isinstance(data, dict):
         raise InvalidDocument("'data' must be a resource object.", "/data")
     if not isinstance(data.get("type"), str):
