@@ -15,7 +15,6 @@ import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -29,10 +28,10 @@ from config.models import CacheEntry
 from products.models import Language
 from tests.client import JsonApiClient
 from tests.factories import make_track
+from tests.settings_process import BASE_DIR, settings_in_subprocess
 from tests.tracks.test_records import audio_file, record_document
 from tracks.models import Record
 
-BASE_DIR = Path(__file__).resolve().parents[2]
 DAY = 86400
 # The database cache has a connection of its own ("cache"): rows are committed, for it
 # and for server processes and threads to see.
@@ -158,6 +157,7 @@ def test_authentication_failure_stays_401_whatever_the_count(rates, token):
 def test_rates_come_from_the_environment(value, expected):
     result = settings_in_subprocess(
         "json.dumps(settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'])",
+        SECRET_KEY="x",
         API_THROTTLE_BURST=value,
     )
     assert result.returncode == 0, result.stderr
@@ -169,29 +169,9 @@ def test_rates_come_from_the_environment(value, expected):
 
 
 def test_a_malformed_rate_stops_the_service_at_start():
-    result = settings_in_subprocess("1", API_THROTTLE_HEAVY="30 per minute")
+    result = settings_in_subprocess("1", SECRET_KEY="x", API_THROTTLE_HEAVY="30 per minute")
     assert result.returncode != 0
     assert "API_THROTTLE_HEAVY must be a rate like 120/min" in result.stderr
-
-
-def settings_in_subprocess(expression, **env):
-    code = "import json, django; django.setup(); from django.conf import settings; "
-    code += f"print({expression})"
-    environment = {
-        "PATH": os.environ["PATH"],
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "SECRET_KEY": "x",
-        "ENV_FILE": "",
-        **env,
-    }
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=BASE_DIR,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 @postgresql_only
