@@ -4,6 +4,7 @@ These functions are the rules for records; the model, the API and the admin all 
 """
 
 import hashlib
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -14,6 +15,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from mutagen import MutagenError
 from mutagen.flac import FLAC
+
+from config.jsonapi.describe import describe
 
 CHUNK_SIZE = 1024 * 1024
 # A frame whose CRC fails is an error, not a warning the decoder logs and decodes past.
@@ -175,8 +178,18 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def fetch(url):
-    """The bytes at ``url``, from a host of RECORD_SOURCE_HOSTS, within the size limit."""
+def described_source_url():
+    """``original-url`` as the settings allow it: from RECORD_SOURCE_HOSTS, or not at all."""
+    hosts = settings.RECORD_SOURCE_HOSTS
+    if not hosts:
+        return {"not": {}, "description": "Fetching is disabled on this server."}
+    names = "|".join(re.escape(host) for host in hosts)
+    return {"pattern": f"^https?://({names})(:[0-9]+)?(/|$)"}
+
+
+@describe(described_source_url)
+def validate_source_url(url):
+    """A URL the server may fetch a master from: HTTP(S) on a host of RECORD_SOURCE_HOSTS."""
     allowed = settings.RECORD_SOURCE_HOSTS
     if not allowed:
         raise ValidationError(
@@ -189,6 +202,11 @@ def fetch(url):
             f"Records can only be fetched over HTTP(S) from: {', '.join(allowed)}.",
             "host_not_allowed",
         )
+
+
+def fetch(url):
+    """The bytes at ``url``, from a host of RECORD_SOURCE_HOSTS, within the size limit."""
+    validate_source_url(url)
     opener = urllib.request.build_opener(_NoRedirects)
     limit = settings.RECORD_MAX_BYTES
     try:

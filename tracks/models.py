@@ -289,7 +289,9 @@ class Record(TimeStampedModel):
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="records")
     file = models.FileField(upload_to=master_path, max_length=255)
     filename = models.CharField(max_length=255, validators=[validate_filename])
-    original_url = models.URLField(max_length=2000, null=True, blank=True)
+    original_url = models.URLField(
+        max_length=2000, null=True, blank=True, validators=[audio.validate_source_url]
+    )
     md5 = models.CharField(max_length=32, editable=False)
     file_size = models.PositiveBigIntegerField(editable=False)
     precision = models.PositiveSmallIntegerField(editable=False, help_text="Bits per sample.")

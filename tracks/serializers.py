@@ -76,8 +76,20 @@ class RecordSerializer(ResourceSerializer):
 
     track = Relationship("tracks", queryset=Track.objects.all())
     new_file = Base64FileField(
-        source="file", write_only=True, required=False, max_bytes=lambda: settings.RECORD_MAX_BYTES
+        source="file",
+        write_only=True,
+        required=False,
+        max_bytes=lambda: settings.RECORD_MAX_BYTES,
+        content_format="base64-flac",
     )
+    # What validate() below enforces, for the description: new-file with its filename, or
+    # original-url, never both.
+    create_rules = {
+        "oneOf": [
+            {"required": ["new-file", "filename"], "not": {"required": ["original-url"]}},
+            {"required": ["original-url"], "not": {"required": ["new-file"]}},
+        ]
+    }
     file = serializers.JSONField(source="file_info", read_only=True)
 
     class Meta:

@@ -43,6 +43,7 @@ def validate_required_name_list(value):
         raise ValidationError("At least one name is required.", "empty_names")
 
 
+@describe({"pattern": r"^(?!\.{1,2}$)(?=.*\S)[^/\\\u0000-\u001f\u007f-\u009f]+$"})
 def validate_filename(value):
     """A file's own name, as file systems and object stores can hold it: one path component
     (no "/" or "\\", not "." or ".."), no control characters or lone surrogates, at most 255

@@ -91,8 +91,9 @@ class Base64FileField(StrictCharField):
         "too_large": "The file is larger than the limit of {max_bytes} bytes.",
     }
 
-    def __init__(self, *, max_bytes, **kwargs):
+    def __init__(self, *, max_bytes, content_format="byte", **kwargs):
         self.max_bytes = max_bytes
+        self.content_format = content_format  # the OpenAPI format: what the bytes must be
         kwargs.setdefault("trim_whitespace", False)
         super().__init__(**kwargs)
 

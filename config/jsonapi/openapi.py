@@ -19,7 +19,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers
 
 from . import JSONAPI_MEDIA_TYPE
-from .fields import NormalizedCharField
+from .fields import Base64FileField, NormalizedCharField
 from .filters import CharInFilter, IntegerFilter, IntegerInFilter, StrictBooleanFilter
 from .middleware import REQUEST_ID_HEADER
 from .pagination import JsonApiPagination
@@ -163,8 +163,14 @@ class ResourceDescriber:
         if direction == "request" and isinstance(field, NormalizedCharField):
             # Its limits apply to the normalised code, not to what a client types.
             schema.pop("maxLength", None)
+        if isinstance(field, Base64FileField):
+            schema["format"] = field.content_format
+        trimmed = isinstance(field, serializers.CharField) and field.trim_whitespace
+        if direction == "request" and trimmed and not field.allow_blank:
+            schema["pattern"] = r"\S"  # blank once trimmed is refused
         for validator in field.validators:
-            schema.update(getattr(validator, "openapi_schema", {}))
+            hint = getattr(validator, "openapi_schema", {})
+            schema.update(hint() if callable(hint) else hint)
         if direction == "request":
             schema.pop("readOnly", None)
         return schema
@@ -233,6 +239,8 @@ class ResourceDescriber:
             data["id"] = {"type": "string", "pattern": ID_PATTERN}
             required.append("id")
         data["attributes"] = obj(attributes, required_attributes, additionalProperties=False)
+        if not partial:
+            data["attributes"].update(getattr(self.schema.serializer_class, "create_rules", {}))
         data["relationships"] = obj(
             relationships, required_relationships, additionalProperties=False
         )

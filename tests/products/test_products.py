@@ -242,10 +242,12 @@ def test_unknown_or_read_only_attribute_is_422(api, member, pointer):
         ("language", {"type": "languages", "id": "xx-nope"}),
     ],
 )
-def test_relationship_to_missing_resource_is_422(api, member, identifier):
+def test_relationship_to_missing_resource_is_404(api, member, identifier):
+    """JSON:API: a request that references a related resource that does not exist is 404."""
     document = product_document(make_label())
     document["data"]["relationships"][member] = {"data": identifier}
-    post_invalid(api, document, 422, f"/data/relationships/{member}")
+    error = post_invalid(api, document, 404, f"/data/relationships/{member}")
+    assert error["code"] == "does_not_exist"
 
 
 @pytest.mark.parametrize("member", ["label", "language"])

@@ -556,10 +556,10 @@ def test_empty_remix_of_is_422(api, product):
     post_invalid(api, document, "/data/relationships/remix-of")
 
 
-def test_remix_of_unknown_track_is_422(api, product):
+def test_remix_of_unknown_track_is_404(api, product):
     document = track_document(product)
     document["data"]["relationships"]["remix-of"] = {"data": [ref(999999)]}
-    post_invalid(api, document, "/data/relationships/remix-of")
+    post_invalid(api, document, "/data/relationships/remix-of", "does_not_exist", status=404)
 
 
 @pytest.mark.parametrize("category", STEM_CATEGORIES)
