@@ -6,6 +6,7 @@ primary key but ``incr`` is a read followed by a write, so two processes countin
 same key can both read 4 and both write 5; :class:`DatabaseCache` closes that gap.
 """
 
+from django.conf import settings
 from django.core.cache.backends import db
 from django.db import connections, router, transaction
 
@@ -35,16 +36,21 @@ class DatabaseCache(db.DatabaseCache):
 
 
 class CacheRouter:
-    """Sends the database cache to the ``cache`` connection (settings.DATABASES).
+    """Sends the database cache to the ``cache`` connection where settings.DATABASES has one.
 
     It is the same database as ``default`` over a second connection, outside the request's
     transaction: a write request is rolled back when it fails (ResourceViewSet.dispatch),
     and a failed request must still count, and must not keep its counter's row locked
     (and every other request of the same user waiting) until it ends.
+
+    SQLite (development) has no such connection: its writer's commit waits until no other
+    connection reads, and the request's own transaction does. There the counts share the
+    request's transaction: a failed write request does not count, and a write request
+    holds SQLite's single write lock from its throttle check on, as it would anyway.
     """
 
     def db_for_read(self, model, **hints):
-        if model._meta.app_label == "django_cache":
+        if model._meta.app_label == "django_cache" and "cache" in settings.DATABASES:
             return "cache"
         return None
 

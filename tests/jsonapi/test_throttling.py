@@ -33,12 +33,12 @@ from tests.tracks.test_records import audio_file, record_document
 from tracks.models import Record
 
 DAY = 86400
-# The database cache has a connection of its own ("cache"): rows are committed, for it
-# and for server processes and threads to see.
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "cache"])
-postgresql_only = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="other processes and threads need a database server, not SQLite in memory",
+# The database cache has a connection of its own ("cache", not on SQLite): rows are
+# committed, for it and for server processes and threads to see.
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+server_database = pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="SQLite: no cache connection of its own, nor a database other processes can share",
 )
 
 
@@ -109,26 +109,40 @@ def test_rates_are_read_for_each_request(api, rates):
     assert api.get("/api/v1/labels").status_code == 200
 
 
-def test_heavy_rate_counts_uploads_only_and_failed_ones_too(api, rates, settings, tmp_path):
+@pytest.fixture
+def track(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    rates(heavy="1/day")
     Language.objects.get_or_create(code="en", name="English")  # flushed by earlier tests
-    track = make_track()
-    # A refused upload counts: the count is not rolled back with the request's transaction.
-    invalid = api.post_doc("/api/v1/records", record_document(track, b"not audio"))
-    assert invalid.status_code == 422, invalid.document
+    return make_track()
+
+
+def test_heavy_rate_counts_uploads_only(api, rates, track, tmp_path):
+    rates(heavy="1/day")
+    created = api.post_doc("/api/v1/records", record_document(track, audio_file()))
+    assert created.status_code == 201, created.document
     retry_after = assert_throttled(
-        api.post_doc("/api/v1/records", record_document(track, audio_file()))
+        api.post_doc("/api/v1/records", record_document(track, audio_file(bits=24)))
     )
     assert 1 <= retry_after <= DAY
-    assert not Record.objects.exists()
-    assert not any(tmp_path.rglob("*.flac"))
+    assert Record.objects.count() == 1
+    assert len(list(tmp_path.rglob("*.flac"))) == 1
     # Reading records and writing other resources are not heavy.
     assert api.get("/api/v1/records").status_code == 200
     label = api.post_doc(
         "/api/v1/labels", {"data": {"type": "labels", "attributes": {"name": "L"}}}
     )
     assert label.status_code == 201, label.document
+
+
+@server_database
+def test_a_refused_upload_counts_too(api, rates, track, tmp_path):
+    """The count is not rolled back with the failed request's transaction."""
+    rates(heavy="1/day")
+    invalid = api.post_doc("/api/v1/records", record_document(track, b"not audio"))
+    assert invalid.status_code == 422, invalid.document
+    assert_throttled(api.post_doc("/api/v1/records", record_document(track, audio_file())))
+    assert not Record.objects.exists()
+    assert not any(tmp_path.rglob("*.flac"))
 
 
 def test_a_throttled_write_writes_nothing(api, rates):
@@ -174,7 +188,7 @@ def test_a_malformed_rate_stops_the_service_at_start():
     assert "API_THROTTLE_HEAVY must be a rate like 120/min" in result.stderr
 
 
-@postgresql_only
+@server_database
 def test_database_cache_increments_are_not_lost_between_connections():
     """Four connections incrementing one counter at once: no increment is lost."""
     cache.add("counter", 0)
@@ -311,7 +325,7 @@ def assert_shared_limit(responses):
         )
 
 
-@postgresql_only
+@server_database
 def test_two_processes_share_the_limit_in_the_database_cache(servers, admin_user, make_token):
     token = make_token(admin_user, "read")
     pair = servers()
@@ -320,7 +334,7 @@ def test_two_processes_share_the_limit_in_the_database_cache(servers, admin_user
     assert CacheEntry.objects.filter(cache_key__contains="throttle_burst_").count() == 1
 
 
-@postgresql_only
+@server_database
 def test_two_processes_share_the_limit_in_redis(servers, redis_prefix, admin_user, make_token):
     url, prefix = redis_prefix
     token = make_token(admin_user, "read")
