@@ -177,7 +177,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Files saved by a write that rolls back are deleted with it (config/storage.py).
+    "default": {"BACKEND": "config.storage.FileSystemStorage"},
     # Hashed, compressed files served by WhiteNoise (run `collectstatic` at deploy).
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }

@@ -17,13 +17,14 @@ from django.core.exceptions import (
     TooManyFilesSent,
 )
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import DataError, IntegrityError
+from django.db import DatabaseError, DataError, IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, status
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from . import middleware
+from . import integrity, middleware
 
 logger = logging.getLogger("tracks.requests")
 
@@ -145,14 +146,35 @@ def validation_response(exc, view):
     return Response(error_document(errors), status=response_status)
 
 
-def integrity_response(exc):
-    """A database constraint refused the write that validation let through (a race)."""
-    text = str(exc).lower()
-    if "unique" in text or "duplicate" in text:
-        detail, status_code, code = "The resource conflicts with an existing one.", 409, "unique"
-    else:
-        detail, status_code, code = "The resource breaks a data constraint.", 422, "constraint"
-    return Response(error_document([error_object(status_code, detail, code)]), status=status_code)
+def integrity_response(exc, view=None):
+    """A database constraint refused a write that validation let through: the request lost
+    a race with a concurrent one, at a statement or at COMMIT. It gets the answer it would
+    have had a moment later: a duplicate is the 409 pointing at the member a sequential
+    duplicate points at, a reference to a row deleted meanwhile is the relationship's
+    does-not-exist error, and a delete of a row referenced meanwhile is the in-use 409."""
+    found = integrity.violation(exc)
+    model = getattr(getattr(view, "resource_schema", None), "model", None)
+    method = getattr(getattr(view, "request", None), "method", None)
+    if found.kind == "foreign_key" and method == "DELETE":
+        detail = "Other resources came to refer to this one while it was being deleted."
+        return Response(error_document([error_object(409, detail, "in_use")]), status=409)
+    if found.kind == "unique":
+        fields = integrity.unique_fields(model, found) if model else None
+        if fields:
+            message = model().unique_error_message(model, fields).messages[0]
+        else:
+            message = "The resource conflicts with an existing one."
+        key = fields[-1] if fields else api_settings.NON_FIELD_ERRORS_KEY
+        return validation_response(
+            exceptions.ValidationError({key: [ErrorDetail(message, "unique")]}), view
+        )
+    if found.kind == "foreign_key":
+        field = integrity.referencing_field(model, found) if model else None
+        message = ErrorDetail("A related resource was deleted meanwhile.", "does_not_exist")
+        key = field or api_settings.NON_FIELD_ERRORS_KEY
+        return validation_response(exceptions.ValidationError({key: [message]}), view)
+    detail = "The resource breaks a data constraint."
+    return Response(error_document([error_object(422, detail, "constraint")]), status=422)
 
 
 def refused_request_error(exc):
@@ -183,7 +205,10 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         return validation_response(exc, view)
     if isinstance(exc, IntegrityError):
-        return integrity_response(exc)
+        return integrity_response(exc, view)
+    if isinstance(exc, DatabaseError) and integrity.is_concurrency_failure(exc):
+        detail = "The request met a concurrent change to the same resources; send it again."
+        return Response(error_document([error_object(409, detail, "concurrent_update")]), 409)
     if isinstance(exc, (SuspiciousOperation, BadRequest)):
         error = refused_request_error(exc)
         return Response(error_document([error]), status=int(error["status"]))

@@ -9,6 +9,7 @@ import re
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connections
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 
@@ -89,9 +90,25 @@ class Relationship(serializers.Field):
         if not RESOURCE_ID.fullmatch(identifier.get("id", "")):
             self.fail("does_not_exist", expected=self.resource_type, id=identifier.get("id"))
         try:
-            return self.queryset.get(pk=identifier.get("id"))
+            lock_referenced_row(self.queryset, identifier["id"])
+            return self.queryset.get(pk=identifier["id"])
         except (ObjectDoesNotExist, ValueError, TypeError, DjangoValidationError):
             self.fail("does_not_exist", expected=self.resource_type, id=identifier.get("id"))
 
     def to_representation(self, value):  # pragma: no cover - never called, see get_attribute
         raise NotImplementedError
+
+
+def lock_referenced_row(queryset, pk):
+    """Inside a write on PostgreSQL, lock the row a new reference will point at FOR KEY
+    SHARE, as the foreign key check at COMMIT would, but before the reference is written: a
+    concurrent delete of that row then either waits for this write (and finds the
+    reference, a 409) or has deleted it already (and this write finds no row). Other
+    writers referring to the same row are not held up."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return
+    rows = queryset.model._base_manager.using(queryset.db).filter(pk=pk).order_by().values("pk")
+    sql, params = rows.query.get_compiler(queryset.db).as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} FOR KEY SHARE", params)

@@ -5,13 +5,15 @@ A resource's viewset declares what it serves (``queryset``, ``serializer_class``
 parameters, documents, pagination, relationship and related endpoints.
 """
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import permissions, status, viewsets
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
+
+from config import storage
 
 from .documents import DocumentBuilder, linkage_data, relationship_links, resource_object
 from .exceptions import (
@@ -46,14 +48,20 @@ class ResourceViewSet(viewsets.GenericViewSet):
     query = None  # parsed after authentication, in initial()
 
     def dispatch(self, request, *args, **kwargs):
-        """A write runs in one transaction, rolled back when it fails; a read needs none."""
+        """A write runs in one transaction, rolled back with the files it stored when it
+        fails; a read needs none. The database checks deferred constraints (foreign keys)
+        at COMMIT, after the view has answered: such a failure becomes the answer."""
         if request.method in permissions.SAFE_METHODS:
             return super().dispatch(request, *args, **kwargs)
-        with transaction.atomic():
-            response = super().dispatch(request, *args, **kwargs)
-            if response.status_code >= 400:
-                transaction.set_rollback(True)
-            return response
+        try:
+            with storage.atomic():
+                response = super().dispatch(request, *args, **kwargs)
+                if response.status_code >= 400:
+                    transaction.set_rollback(True)
+        except DatabaseError as exc:
+            response = self.handle_exception(exc)
+            return self.finalize_response(self.request, response, *args, **kwargs)
+        return response
 
     @property
     def allowed_methods(self):
@@ -91,7 +99,15 @@ class ResourceViewSet(viewsets.GenericViewSet):
         return self.resource_schema.queryset_for(super().get_queryset(), include)
 
     def get_object(self):
-        obj = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        queryset = self.get_queryset()
+        if self.request.method not in permissions.SAFE_METHODS:
+            # Writes to one row take turns. A delete locks it fully: a second delete then
+            # finds no row (404), and children created meanwhile are committed before it
+            # looks for them. A change locks it against changes and deletes only (children
+            # referring to it stay free to be created).
+            no_key = self.action != "destroy"
+            queryset = queryset.select_for_update(of=("self",), no_key=no_key)
+        obj = get_object_or_404(queryset, pk=self.kwargs["pk"])
         self.check_object_permissions(self.request, obj)
         return obj
 
@@ -184,10 +200,10 @@ class ResourceViewSet(viewsets.GenericViewSet):
         identifier = rel.identifier(instance)
         target = None
         if identifier is not None:
-            queryset = related_schema.model._default_manager.all()
-            target = related_schema.queryset_for(queryset, self.query.include).get(
-                pk=identifier["id"]
-            )
+            # The related row may be deleted between the two queries: then the relationship
+            # is empty now, and null says so.
+            queryset = related_schema.model._default_manager.filter(pk=identifier["id"])
+            target = related_schema.queryset_for(queryset, self.query.include).first()
         return Response(self.documents.single(related_schema, target, links=links))
 
     def _paginated(self, queryset, schema):

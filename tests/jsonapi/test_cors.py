@@ -64,7 +64,7 @@ def test_errors_carry_cors_headers_so_the_browser_can_read_them(anonymous):
     assert response["Access-Control-Allow-Origin"] == ALLOWED
 
 
-@pytest.mark.django_db(transaction=True, databases="__all__")  # the cache's connection
+@pytest.mark.django_db(databases="__all__")  # the cache's own connection
 def test_a_throttled_response_lets_the_browser_read_retry_after(api, settings):
     rates = {"burst": "1/day", "sustained": None, "heavy": None}
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}

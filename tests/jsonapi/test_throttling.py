@@ -25,7 +25,6 @@ from django.db import connection, connections
 
 from config.jsonapi import JSONAPI_MEDIA_TYPE
 from config.models import CacheEntry
-from products.models import Language
 from tests.client import JsonApiClient
 from tests.factories import make_track
 from tests.settings_process import BASE_DIR, settings_in_subprocess
@@ -33,9 +32,11 @@ from tests.tracks.test_records import audio_file, record_document
 from tracks.models import Record
 
 DAY = 86400
-# The database cache has a connection of its own ("cache", not on SQLite): rows are
-# committed, for it and for server processes and threads to see.
-pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+# The database cache has a connection of its own ("cache", not on SQLite).
+pytestmark = pytest.mark.django_db(databases="__all__")
+# Rows committed, for other processes and threads to see; serialized_rollback keeps the
+# flush from recreating content types under the ids the next such test restores.
+committed = pytest.mark.django_db(transaction=True, serialized_rollback=True, databases="__all__")
 server_database = pytest.mark.skipif(
     connection.vendor == "sqlite",
     reason="SQLite: no cache connection of its own, nor a database other processes can share",
@@ -112,7 +113,6 @@ def test_rates_are_read_for_each_request(api, rates):
 @pytest.fixture
 def track(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    Language.objects.get_or_create(code="en", name="English")  # flushed by earlier tests
     return make_track()
 
 
@@ -189,6 +189,7 @@ def test_a_malformed_rate_stops_the_service_at_start():
 
 
 @server_database
+@committed
 def test_database_cache_increments_are_not_lost_between_connections():
     """Four connections incrementing one counter at once: no increment is lost."""
     cache.add("counter", 0)
@@ -326,6 +327,7 @@ def assert_shared_limit(responses):
 
 
 @server_database
+@committed
 def test_two_processes_share_the_limit_in_the_database_cache(servers, admin_user, make_token):
     token = make_token(admin_user, "read")
     pair = servers()
@@ -335,6 +337,7 @@ def test_two_processes_share_the_limit_in_the_database_cache(servers, admin_user
 
 
 @server_database
+@committed
 def test_two_processes_share_the_limit_in_redis(servers, redis_prefix, admin_user, make_token):
     url, prefix = redis_prefix
     token = make_token(admin_user, "read")
