@@ -15,6 +15,8 @@ from tests.rawhttp import raw_request
 from tracks.models import Track
 
 pytestmark = pytest.mark.django_db
+# A live server commits: what data migrations loaded (languages) is restored after each test.
+live = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 RFC2231 = f"{JSONAPI}; ext*=bogus''x"  # an unknown charset: Django's parser raises on it
 MALFORMED = [
@@ -204,6 +206,7 @@ def assert_raw_header_error(result, header):
     assert document["errors"][0]["source"] == {"header": header}
 
 
+@live
 def test_live_malformed_content_type_is_400(live_server, token):
     body = b'{"data": {"type": "tracks", "attributes": {}}}'
     for authorization in ([("Authorization", f"Bearer {token}")], []):
@@ -217,16 +220,19 @@ def test_live_malformed_content_type_is_400(live_server, token):
     "accept",
     [RFC2231.encode(), b"application/vnd.api+json; profile=\xff", "é/è".encode(), b"\x00"],
 )
+@live
 def test_live_malformed_accept_is_400(live_server, token, accept):
     headers = [("Authorization", f"Bearer {token}"), ("Accept", accept)]
     assert_raw_header_error(raw_request(live_server, "GET", "/api/v1/tracks", headers), "Accept")
 
 
+@live
 def test_live_repeated_accept_headers_are_one_list(live_server, token):
     headers = [("Authorization", f"Bearer {token}"), ("Accept", JSONAPI), ("Accept", "*/json")]
     assert_raw_header_error(raw_request(live_server, "GET", "/api/v1/tracks", headers), "Accept")
 
 
+@live
 def test_live_huge_accept_is_406(live_server, token):
     accept = f"{JSONAPI}; " + "; ".join(f"p{n}=v" for n in range(4000))
     headers = [("Authorization", f"Bearer {token}"), ("Accept", accept)]
@@ -234,6 +240,7 @@ def test_live_huge_accept_is_406(live_server, token):
     assert status == 406, document
 
 
+@live
 @pytest.mark.parametrize("authorization", [b"Bearer \xff\x00\xfe", b"\xc3\xa9", b"Bearer"])
 def test_live_odd_authorization_is_401(live_server, authorization):
     headers = [("Authorization", authorization), ("Accept", JSONAPI)]

@@ -16,6 +16,8 @@ from tests.rawhttp import raw_request
 from tracks.models import Track
 
 pytestmark = pytest.mark.django_db
+# A live server commits: what data migrations loaded (languages) is restored after each test.
+live = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 # Django-level views under /api/, standing for anything that is not one of the API's own.
@@ -197,6 +199,7 @@ def test_every_api_response_varies_on_accept(api):
 # The same through a live server.
 
 
+@live
 def test_live_foreign_host_is_a_jsonapi_400(live_server):
     headers = [("Host", "evil.example"), ("Accept", "application/vnd.api+json")]
     status, response_headers, document = raw_request(live_server, "GET", "/api/v1/tracks", headers)
@@ -205,6 +208,7 @@ def test_live_foreign_host_is_a_jsonapi_400(live_server):
     assert "Accept" in response_headers["Vary"]
 
 
+@live
 def test_live_post_to_an_unrouted_url_is_a_jsonapi_404(live_server):
     headers = [("Cookie", "csrftoken=" + "a" * 32), ("Content-Type", "application/vnd.api+json")]
     status, _, document = raw_request(live_server, "POST", "/api/v1/nothing", headers, b"{}")
