@@ -1,11 +1,25 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
+from drf_spectacular.views import (
+    SpectacularJSONAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+    SpectacularYAMLAPIView,
+)
 from oauth2_provider import views as oauth2_views
 
+from config.jsonapi.discovery import ApiIndexView
 from config.jsonapi.documents import API_PREFIX
 from config.jsonapi.views import not_found
 
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="api-docs"), name="home"),
+    path(API_PREFIX, ApiIndexView.as_view(), name="api-index"),
+    path(f"{API_PREFIX}openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-json"),
+    path(f"{API_PREFIX}openapi.yaml", SpectacularYAMLAPIView.as_view(), name="openapi-yaml"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="openapi-json"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="openapi-json"), name="api-redoc"),
     path(API_PREFIX, include("products.urls")),
     path(API_PREFIX, include("tracks.urls")),
     re_path(r"^api(/|$)", not_found),

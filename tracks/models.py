@@ -50,6 +50,12 @@ AUDIUS_FIELDS = (
 )  # fmt: skip
 
 
+def rule_error(message, code, *fields):
+    """A rule between ``fields``: when an update sends only some of them, the error is a
+    conflict with the stored track (409), not an invalid document (see config.jsonapi)."""
+    return ValidationError(message, code, params={"fields": fields})
+
+
 def credit_list(verbose_name):
     return models.JSONField(verbose_name, null=True, blank=True, validators=[validate_name_list])
 
@@ -228,21 +234,26 @@ class Track(TimeStampedModel):
         errors = {}
         if self.preview_end is not None and self.preview_end <= (self.preview_start or 0):
             message = "preview-end must be after preview-start."
-            errors["preview_end"] = ValidationError(message, "preview_range")
+            errors["preview_end"] = rule_error(
+                message, "preview_range", "preview_start", "preview_end"
+            )
         for kind in ("stream", "download"):
             gated, conditions = (
                 getattr(self, f"is_{kind}_gated"),
                 getattr(self, f"{kind}_conditions"),
             )
+            pair = (f"is_{kind}_gated", f"{kind}_conditions")
             if gated and conditions is None:
                 message = f"is-{kind}-gated is true: {kind}-conditions are required."
-                errors[f"{kind}_conditions"] = ValidationError(message, "conditions_required")
+                errors[pair[1]] = rule_error(message, "conditions_required", *pair)
             elif not gated and conditions is not None:
                 message = f"is-{kind}-gated is false: {kind}-conditions are not allowed."
-                errors[f"{kind}_conditions"] = ValidationError(message, "conditions_forbidden")
+                errors[pair[1]] = rule_error(message, "conditions_forbidden", *pair)
         if (self.stem_of_id is None) != (self.stem_category is None):
             message = "stem-of and stem-category go together."
-            errors["stem_category"] = ValidationError(message, "stem_category")
+            errors["stem_category"] = rule_error(
+                message, "stem_category", "stem_of", "stem_category"
+            )
         if self.stem_of_id is not None:
             problem = self.parent_problem([self.stem_of_id], "stem_of")
             if problem:

@@ -30,7 +30,10 @@ logger = logging.getLogger("tracks.requests")
 
 TITLES = {422: "Unprocessable Entity"}
 # A uniqueness clash or a relationship naming the wrong type is a conflict (409), not a 422.
-CONFLICT_CODES = {"unique", "type_conflict"}
+# So is a valid change that the resource's stored state or the catalog's graph forbids.
+CONFLICT_CODES = {"unique", "type_conflict", "state_conflict", "cycle", "self_reference"}
+# JSON:API: a request referencing a related resource that does not exist is a 404.
+NOT_FOUND_CODES = {"does_not_exist"}
 
 
 def title_for(status_code):
@@ -137,13 +140,19 @@ def _flatten(messages, pointer):
 def validation_response(exc, view):
     pointer_for = getattr(view, "error_pointer", None) or (lambda key: "/data")
     pairs = list(validation_errors(exc.detail, pointer_for))
-    statuses = [409 if getattr(m, "code", None) in CONFLICT_CODES else 422 for _, m in pairs]
+    statuses = [validation_status(getattr(message, "code", None)) for _, message in pairs]
     errors = [
         error_object(code, message, getattr(message, "code", None), pointer=pointer)
         for code, (pointer, message) in zip(statuses, pairs, strict=True)
     ]
-    response_status = 409 if statuses and all(code == 409 for code in statuses) else 422
+    response_status = statuses[0] if len(set(statuses)) == 1 else 422
     return Response(error_document(errors), status=response_status)
+
+
+def validation_status(code):
+    if code in CONFLICT_CODES:
+        return 409
+    return 404 if code in NOT_FOUND_CODES else 422
 
 
 def integrity_response(exc, view=None):

@@ -23,6 +23,8 @@ def filter_queryset(queryset, filters, filterset_class, request, resource_type):
             raise InvalidQueryParameter(
                 parameter, f"'{public}' is not a filter of {resource_type}."
             )
+        if not value:  # django-filter would skip it and answer the whole collection
+            raise InvalidQueryParameter(parameter, f"{parameter} needs a value.")
         data[internal], parameters[internal] = value, parameter
     filterset = filterset_class(data=data, queryset=queryset, request=request)
     if not filterset.is_valid():

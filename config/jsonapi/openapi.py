@@ -284,7 +284,7 @@ def include_paths(schema, depth=MAX_INCLUDE_DEPTH, prefix="", to_many=0):
 
 
 def comma_list(items, **extra):
-    return {"type": "array", "items": items, "uniqueItems": True, **extra}
+    return {"type": "array", "items": items, **extra}
 
 
 FILTER_TYPES = (
@@ -316,7 +316,7 @@ def filter_schema(filter_):
         "FloatField",
     ):
         return {"type": "number"}
-    schema = {"type": "string"}
+    schema = {"type": "string", "minLength": 1}
     for validator in filter_.extra.get("validators", ()):
         regex = getattr(validator, "regex", None)
         if regex is not None:
@@ -643,3 +643,30 @@ def index_document(auto_schema):
         },
         ["jsonapi", "meta", "links"],
     )
+
+
+def link_created_resources(result, generator, request, public):
+    """Postprocessing hook: OpenAPI links from each create to the operations that take the
+    new resource's id (read, update, delete, where they exist), for clients and for
+    schemathesis's stateful phase."""
+    operations = {
+        operation["operationId"]: (path, operation)
+        for path, item in result["paths"].items()
+        for operation in item.values()
+    }
+    for operation_id, (_, operation) in operations.items():
+        if not operation_id.startswith("create-"):
+            continue
+        resource = operation_id.removeprefix("create-")
+        links = {}
+        for verb in ("get", "update", "delete"):
+            target = operations.get(f"{verb}-{resource}")
+            if target:
+                name = target[0].rsplit("{", 1)[1].rstrip("}")
+                parameters = {name: "$response.body#/data/id"}
+                links[verb.capitalize()] = {
+                    "operationId": f"{verb}-{resource}",
+                    "parameters": parameters,
+                }
+        operation["responses"]["201"]["links"] = links
+    return result

@@ -99,7 +99,8 @@ class ResourceSerializer(serializers.ModelSerializer):
         try:
             instance.full_clean(exclude=derived)  # the model fills non-editable fields itself
         except DjangoValidationError as exc:
-            raise serializers.ValidationError(model_errors(exc)) from exc
+            sent = set(attrs) if self.instance is not None else None
+            raise serializers.ValidationError(model_errors(exc, sent)) from exc
         return attrs
 
 
@@ -117,10 +118,13 @@ def member_error(schema, section, member):
     return ErrorDetail(f"'{member}' is read-only.", "read_only")
 
 
-def model_errors(exc):
+def model_errors(exc, sent=None):
     """Django's error dict as DRF detail.
 
     A multi-field uniqueness error points at its last field (the ISRC of (product, ISRC)).
+    On an update (``sent``: the fields the request changes), a rule between fields
+    (``params={"fields": ...}``) that the request broke only together with stored values is
+    a conflict with the resource's state (code ``state_conflict``, a 409).
     """
     detail = {}
     for name, errors in exc.error_dict.items():
@@ -130,6 +134,9 @@ def model_errors(exc):
             if key == NON_FIELD_ERRORS:
                 key = api_settings.NON_FIELD_ERRORS_KEY
             code = "unique" if error.code in ("unique", "unique_together") else error.code
+            fields = (error.params or {}).get("fields")
+            if sent is not None and fields and not set(fields) <= sent:
+                code = "state_conflict"
             for message in error.messages:
                 detail.setdefault(key, []).append(ErrorDetail(message, code))
     return detail

@@ -73,8 +73,8 @@ class ResourceViewSet(viewsets.GenericViewSet):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if self.action is None:
-            return  # a method this route does not serve: DRF answers 405
+        if self.action not in ACTION_PARAMETERS:
+            return  # a method this route does not serve (OPTIONS too): DRF answers 405
         allowed = ACTION_PARAMETERS[self.action]
         schema = self.resource_schema
         if self.action == "related":

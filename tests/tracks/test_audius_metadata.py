@@ -140,11 +140,11 @@ def patch(api, track_id, attributes=None, relationships=None):
     return api.patch_doc(f"{TRACKS}/{track_id}", {"data": data})
 
 
-def patch_invalid(api, track_id, pointer, code, attributes=None, relationships=None):
+def patch_invalid(api, track_id, pointer, code, attributes=None, relationships=None, status=422):
     """PATCH, expect an error at ``pointer`` with ``code`` and the resource unchanged."""
     before = read(api, track_id)["data"]
     response = patch(api, track_id, attributes, relationships)
-    errors = errors_by_pointer(response, 422)
+    errors = errors_by_pointer(response, status)
     assert pointer in errors, errors
     assert errors[pointer]["code"] == code, errors[pointer]
     assert read(api, track_id)["data"] == before
@@ -399,18 +399,32 @@ def test_gate_flag_and_conditions_must_agree(api, product, member, flag, gated, 
 
 
 @pytest.mark.parametrize(("member", "flag"), GATES)
-def test_patch_gate_flag_without_conditions_is_422(api, product, member, flag):
+def test_patch_gate_flag_without_stored_conditions_is_409(api, product, member, flag):
+    """The document is valid; the stored track (no conditions) is what forbids it."""
     track = create(api, product)
     patch_invalid(
-        api, track["id"], f"/data/attributes/{member}", "conditions_required", {flag: True}
+        api, track["id"], f"/data/attributes/{member}", "state_conflict", {flag: True}, status=409
     )
 
 
 @pytest.mark.parametrize(("member", "flag"), GATES)
-def test_patch_removing_conditions_of_gated_track_is_422(api, product, member, flag):
+def test_patch_gate_flag_with_null_conditions_is_422(api, product, member, flag):
+    """Both members sent and inconsistent: the document itself is invalid."""
+    track = create(api, product)
+    patch_invalid(
+        api,
+        track["id"],
+        f"/data/attributes/{member}",
+        "conditions_required",
+        {flag: True, member: None},
+    )
+
+
+@pytest.mark.parametrize(("member", "flag"), GATES)
+def test_patch_removing_conditions_of_gated_track_is_409(api, product, member, flag):
     track = create(api, product, **{flag: True, member: TIP})
     patch_invalid(
-        api, track["id"], f"/data/attributes/{member}", "conditions_required", {member: None}
+        api, track["id"], f"/data/attributes/{member}", "state_conflict", {member: None}, status=409
     )
 
 
@@ -602,6 +616,7 @@ def test_track_cannot_remix_itself(api, product):
         "/data/relationships/remix-of",
         "self_reference",
         relationships=relationships,
+        status=409,
     )
     assert relationship_ids(api, track["id"], "remix-of") == []
 
@@ -615,27 +630,38 @@ def test_track_cannot_be_its_own_stem(api, product):
         "self_reference",
         {"stem-category": "bass"},
         {"stem-of": {"data": ref(track["id"])}},
+        status=409,
     )
     assert relationship_ids(api, track["id"], "stem-of") is None
 
 
-def test_remix_cycle_is_422(api, product):
+def test_remix_cycle_is_409(api, product):
     b = create(api, product)
     a = create(api, product, {"remix-of": {"data": [ref(b["id"])]}})
     relationships = {"remix-of": {"data": [ref(a["id"])]}}
     patch_invalid(
-        api, b["id"], "/data/relationships/remix-of", "cycle", relationships=relationships
+        api,
+        b["id"],
+        "/data/relationships/remix-of",
+        "cycle",
+        relationships=relationships,
+        status=409,
     )
     assert relationship_ids(api, b["id"], "remix-of") == []
 
 
-def test_longer_remix_cycle_is_422(api, product):
+def test_longer_remix_cycle_is_409(api, product):
     c = create(api, product)
     b = create(api, product, {"remix-of": {"data": [ref(c["id"])]}})
     a = create(api, product, {"remix-of": {"data": [ref(b["id"])]}})
     relationships = {"remix-of": {"data": [ref(a["id"])]}}
     patch_invalid(
-        api, c["id"], "/data/relationships/remix-of", "cycle", relationships=relationships
+        api,
+        c["id"],
+        "/data/relationships/remix-of",
+        "cycle",
+        relationships=relationships,
+        status=409,
     )
 
 
@@ -647,7 +673,7 @@ def test_remix_of_two_parents_sharing_an_ancestor_is_not_a_cycle(api, product):
     assert relationship_ids(api, remix["id"], "remix-of") == sorted([left["id"], right["id"]])
 
 
-def test_stem_cycle_is_422(api, product):
+def test_stem_cycle_is_409(api, product):
     b = create(api, product)
     a = create(api, product, {"stem-of": {"data": ref(b["id"])}}, **{"stem-category": "kick"})
     patch_invalid(
@@ -657,11 +683,12 @@ def test_stem_cycle_is_422(api, product):
         "cycle",
         {"stem-category": "bass"},
         {"stem-of": {"data": ref(a["id"])}},
+        status=409,
     )
     assert relationship_ids(api, b["id"], "stem-of") is None
 
 
-def test_longer_stem_cycle_is_422(api, product):
+def test_longer_stem_cycle_is_409(api, product):
     c = create(api, product)
     b = create(api, product, {"stem-of": {"data": ref(c["id"])}}, **{"stem-category": "pad"})
     a = create(api, product, {"stem-of": {"data": ref(b["id"])}}, **{"stem-category": "kick"})
@@ -672,6 +699,7 @@ def test_longer_stem_cycle_is_422(api, product):
         "cycle",
         {"stem-category": "bass"},
         {"stem-of": {"data": ref(a["id"])}},
+        status=409,
     )
 
 

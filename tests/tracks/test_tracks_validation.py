@@ -429,7 +429,6 @@ def test_patch_product_into_conflicting_position_is_409(api):
         ({"composer": "x"}, "/data/attributes/composer"),
         ({"clean": "no"}, "/data/attributes/clean"),
         ({"production-date": "14/08/2023"}, "/data/attributes/production-date"),
-        ({"preview-end": 10}, "/data/attributes/preview-end"),
         ({"preview-start": 90, "preview-end": 60}, "/data/attributes/preview-end"),
         ({"title": "Fine", "colour": "red"}, "/data/attributes/colour"),
     ],
@@ -439,10 +438,18 @@ def test_patch_invalid_value_is_422_and_unchanged(api, attributes, pointer):
     patch_invalid(api, track, patch_document(track, attributes), 422, pointer)
 
 
-def test_patch_lowering_preview_start_below_existing_end_is_checked(api):
+def test_patch_preview_start_past_the_stored_end_is_409(api):
+    """A valid document that the stored preview-end forbids: a conflict with the state."""
     track = make_track(preview_start=10, preview_end=40)
     document = patch_document(track, {"preview-start": 40})
-    patch_invalid(api, track, document, 422, "/data/attributes/preview-end")
+    error = patch_invalid(api, track, document, 409, "/data/attributes/preview-end")
+    assert error["code"] == "state_conflict"
+
+
+def test_patch_preview_end_before_the_stored_start_is_409(api):
+    track = make_track(title="Kept")  # preview-start defaults to 30
+    document = patch_document(track, {"preview-end": 10})
+    patch_invalid(api, track, document, 409, "/data/attributes/preview-end")
 
 
 def test_patch_duplicate_isrc_is_409_and_unchanged(api, product):
