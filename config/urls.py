@@ -19,7 +19,11 @@ urlpatterns = [
     path(f"{API_PREFIX}openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-json"),
     path(f"{API_PREFIX}openapi.yaml", SpectacularYAMLAPIView.as_view(), name="openapi-yaml"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="openapi-json"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="openapi-json"), name="api-redoc"),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="openapi-json", template_name="api/redoc.html"),
+        name="api-redoc",
+    ),
     path(API_PREFIX, include("products.urls")),
     path(API_PREFIX, include("tracks.urls")),
     re_path(r"^api(/|$)", not_found),

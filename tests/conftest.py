@@ -1,6 +1,10 @@
+import os
+import shutil
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.db import connections
 
 from config.tokens import issue_access_token
 
@@ -77,3 +81,36 @@ def api(admin_user, make_token):
 @pytest.fixture
 def anonymous(db):
     return JsonApiClient()
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser_page():
+    if CHROMIUM is None:
+        pytest.fail("Chromium is required for the browser tests (apt-get install chromium).")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
+    # between browser steps are ordinary synchronous calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page()
+        finally:
+            browser.close()
+            # Connections opened inside Playwright's context belong to it: close them here.
+            connections.close_all()
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]

@@ -217,7 +217,7 @@ class ResourceDescriber:
             ["type", "id"],
         )
         if rel.many:
-            return {"type": "array", "items": identifier}
+            return {"type": "array", "items": identifier, "minItems": 0 if rel.allow_empty else 1}
         return {**identifier, "nullable": True} if nullable and rel.allow_null else identifier
 
     def write_document(self, partial):
@@ -453,7 +453,8 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
                 )
         if "fields" in families:
             for resource_type, schema in sorted(reachable_types(described).items()):
-                members = sorted(schema.attributes.keys() | schema.relationships.keys())
+                # "" is allowed: an empty list (fields[tracks]=) renders no members.
+                members = ["", *sorted(schema.attributes.keys() | schema.relationships.keys())]
                 parameters.append(
                     self.list_parameter(
                         f"fields[{resource_type}]",
@@ -538,8 +539,8 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
 
     def error_statuses(self):
         statuses = {400, 401, 403, 406, 429}
-        if "{" in self.path:
-            statuses.add(404)
+        if "{" in self.path or self.method == "POST":
+            statuses.add(404)  # no such resource, or no such related resource
         if self.method in ("POST", "PATCH"):
             statuses |= {409, 415, 422}
         if self.method == "DELETE":

@@ -2,47 +2,11 @@
 get the same validation and normalisation as the API, because the rules live on the models.
 """
 
-import os
-import shutil
-
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connections
 
 from products.models import Label, Product
 from tests.factories import make_track
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def browser_page():
-    if CHROMIUM is None:
-        pytest.fail("Chromium is required for the admin tests (apt-get install chromium).")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
-    # between browser steps are ordinary synchronous calls.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
-            # Connections opened inside Playwright's context belong to it: close them here.
-            connections.close_all()
-            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 def log_in(page, live_server):
