@@ -11,7 +11,9 @@ def normalize_upc(value):
     return ean.compact(value)
 
 
-@describe({"format": "upc", "pattern": separated(*["[0-9]"] * 12, "[0-9]?")})
+@describe(
+    {"format": "upc", "pattern": separated(*["[0-9]"] * 12, "[0-9]?"), "example": "036000291452"}
+)
 def validate_upc(value):
     """A UPC-A (12 digits) or EAN-13 with a correct check digit."""
     if len(value) not in (12, 13):

@@ -70,7 +70,13 @@ def normalize_iswc(value):
     return f"T-{''.join(match.groups()[:3])}-{match[4]}" if match else value
 
 
-@describe({"format": "iswc", "pattern": r"^\s*[Tt]-?[0-9]{3}\.?[0-9]{3}\.?[0-9]{3}-?[0-9]\s*$"})
+@describe(
+    {
+        "format": "iswc",
+        "pattern": r"^\s*[Tt]-?[0-9]{3}\.?[0-9]{3}\.?[0-9]{3}-?[0-9]\s*$",
+        "example": "T-034524680-1",
+    }
+)
 def validate_iswc(value):
     match = ISWC.fullmatch(value)
     if not match:
@@ -81,7 +87,7 @@ def validate_iswc(value):
         raise error("The ISWC check digit is wrong.", "invalid_iswc")
 
 
-@describe({"format": "cid"})
+@describe({"format": "cid", "example": "QmdfTbBqBPQ7VNxZEYEj14VmRuZBkqFbiwReogJgS1zR1n"})
 def validate_cid(value):
     try:
         CID.decode(value)
@@ -142,7 +148,10 @@ GATE_SCHEMAS = {
 
 
 @describe(
-    {"oneOf": [strict_object({gate: schema}, [gate]) for gate, schema in GATE_SCHEMAS.items()]}
+    {
+        "type": "object",
+        "oneOf": [strict_object({gate: schema}, [gate]) for gate, schema in GATE_SCHEMAS.items()],
+    }
 )
 def validate_conditions(value):
     """Exactly one access gate: tip, follow, USDC purchase or token gate."""

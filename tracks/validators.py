@@ -19,7 +19,7 @@ def normalize_isrc(value):
 ISRC_PATTERN = separated(*["[A-Za-z]"] * 2, *["[A-Za-z0-9]"] * 3, *["[0-9]"] * 7)
 
 
-@describe({"format": "isrc", "pattern": ISRC_PATTERN})
+@describe({"format": "isrc", "pattern": ISRC_PATTERN, "example": "ESA112310001"})
 def validate_isrc(value):
     try:
         isrc.validate(value)

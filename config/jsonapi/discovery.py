@@ -23,7 +23,7 @@ class ApiIndexSchema(JsonApiDocumentSchema):
 
     def get_response_serializers(self):
         index = Document("ApiIndexDocument", index_document)
-        return {200: OpenApiResponse(index, description="OK."), **error_responses([406])}
+        return {200: OpenApiResponse(index, description="OK."), **error_responses([406, 429])}
 
 
 class ApiIndexView(APIView):

@@ -11,6 +11,7 @@ come from the model validators that enforce them, through ``describe`` below, so
 its description live side by side.
 """
 
+import django_filters
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
@@ -184,7 +185,7 @@ class ResourceDescriber:
                 for member, name in self.schema.attributes.items()
             }
             relationships = {
-                member: self.relationship_object(member, rel)
+                member: self.relationship_object(rel)
                 for member, rel in self.schema.relationships.items()
             }
             properties = {
@@ -201,14 +202,14 @@ class ResourceDescriber:
 
         return self.register("Resource", build)
 
-    def relationship_object(self, member, rel):
+    def relationship_object(self, rel):
         links = obj({"self": LINK, "related": LINK}, ["self", "related"])
         properties = {"links": links, "data": self.linkage(rel)}
         # A to-many relationship lists its linkage only when it is included.
         return obj(properties, ["links"] if rel.many else ["links", "data"])
 
     @staticmethod
-    def linkage(rel, nullable=True):
+    def linkage(rel, request=False):
         identifier = obj(
             {
                 "type": {"type": "string", "enum": [rel.resource_type]},
@@ -217,8 +218,13 @@ class ResourceDescriber:
             ["type", "id"],
         )
         if rel.many:
-            return {"type": "array", "items": identifier, "minItems": 0 if rel.allow_empty else 1}
-        return {**identifier, "nullable": True} if nullable and rel.allow_null else identifier
+            # allow_empty=False refuses an empty list in a request; a response may hold one.
+            return {
+                "type": "array",
+                "items": identifier,
+                "minItems": int(request and not rel.allow_empty),
+            }
+        return {**identifier, "nullable": True} if rel.allow_null else identifier
 
     def write_document(self, partial):
         """The document of a create (``partial=False``) or an update."""
@@ -230,7 +236,7 @@ class ResourceDescriber:
         relationships, required_relationships = {}, []
         for member, name in self.schema.writable_relationships.items():
             rel = self.fields[name]
-            relationships[member] = obj({"data": self.linkage(rel)}, ["data"])
+            relationships[member] = obj({"data": self.linkage(rel, request=True)}, ["data"])
             if rel.required and not partial:
                 required_relationships.append(member)
         data = {"type": {"type": "string", "enum": [self.schema.type]}}
@@ -311,10 +317,7 @@ def filter_schema(filter_):
     choices = filter_.extra.get("choices")
     if choices:
         return {"type": "string", "enum": [str(value) for value, _ in choices]}
-    if filter_.lookup_expr in ("gte", "lte", "gt", "lt") or filter_.field_class.__name__ in (
-        "DecimalField",
-        "FloatField",
-    ):
+    if isinstance(filter_, django_filters.NumberFilter):
         return {"type": "number"}
     schema = {"type": "string", "minLength": 1}
     for validator in filter_.extra.get("validators", ()):
@@ -522,7 +525,7 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
             name = component_name(self.resource.type, f"{self.member}-linkage-document")
             return Document(
                 name,
-                lambda auto: obj({"data": ResourceDescriber.linkage(rel)}, ["data"]),
+                lambda auto: obj({"data": ResourceDescriber.linkage(rel, request=True)}, ["data"]),
             )
         return None
 
