@@ -12,6 +12,7 @@ its description live side by side.
 """
 
 import django_filters
+import uritemplate
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
@@ -23,7 +24,6 @@ from . import JSONAPI_MEDIA_TYPE
 from .fields import Base64FileField, NormalizedCharField
 from .filters import CharInFilter, IntegerFilter, IntegerInFilter, StrictBooleanFilter
 from .middleware import REQUEST_ID_HEADER
-from .pagination import JsonApiPagination
 from .relations import RESOURCE_ID
 from .schema import MAX_INCLUDE_DEPTH, MAX_TO_MANY_HOPS
 
@@ -419,23 +419,8 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
 
     # Parameters.
 
-    def _resolve_path_parameters(self, variables):
-        return [
-            {
-                "in": "path",
-                "name": variable,
-                "required": True,
-                "schema": {"type": "string", "pattern": ID_PATTERN},
-                "description": f"The {self.resource.type} id.",
-            }
-            for variable in variables
-        ]
-
     def get_filter_backends(self):
-        return []
-
-    def _get_paginator(self):
-        return None
+        return []  # filters are described below, one named parameter each
 
     def get_override_parameters(self):
         from .views import ACTION_PARAMETERS
@@ -443,6 +428,16 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
         families = ACTION_PARAMETERS.get(self.action, set())
         described = self.related_schema() if self.action == "related" else self.resource
         parameters = super().get_override_parameters()
+        parameters += [
+            OpenApiParameter(
+                variable,
+                {"type": "string", "pattern": ID_PATTERN},
+                OpenApiParameter.PATH,
+                required=True,
+                description=f"The {self.resource.type} id.",
+            )
+            for variable in uritemplate.variables(self.path)
+        ]
         if "include" in families:
             paths = include_paths(described)
             if paths:
@@ -482,18 +477,9 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
                 explode = {} if schema["type"] != "array" else {"style": "form", "explode": False}
                 parameters.append(OpenApiParameter(f"filter[{public}]", schema, **explode))
         if "page" in families and (self.action != "related" or self.related_rel.many):
-            size = JsonApiPagination.max_page_size
             parameters += [
-                OpenApiParameter(
-                    "page[number]",
-                    {"type": "integer", "minimum": 1, "maximum": 999_999_999},
-                    description="Page number, from 1.",
-                ),
-                OpenApiParameter(
-                    "page[size]",
-                    {"type": "integer", "minimum": 1, "maximum": size},
-                    description=f"Page size (default {JsonApiPagination.default_page_size}).",
-                ),
+                OpenApiParameter(p["name"], p["schema"], description=p["description"])
+                for p in self.view.paginator.get_schema_operation_parameters(self.view)
             ]
         return parameters
 

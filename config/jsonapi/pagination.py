@@ -36,6 +36,25 @@ class JsonApiPagination:
         start = (self.number - 1) * self.size
         return list(queryset[start : start + self.size]) if start < self.total else []
 
+    def get_schema_operation_parameters(self, view):
+        """``page[number]`` and ``page[size]`` as OpenAPI parameters (DRF's schema hook)."""
+        return [
+            {
+                "name": NUMBER,
+                "in": "query",
+                "required": False,
+                "description": "Page number, from 1.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 10**9 - 1},
+            },
+            {
+                "name": SIZE,
+                "in": "query",
+                "required": False,
+                "description": f"Page size (default {self.default_page_size}).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
+        ]
+
     def paginate(self, document, count):
         """Add ``meta.page`` and pagination links to a collection document of ``count`` rows."""
         last_page = max(1, math.ceil(self.total / self.size))
