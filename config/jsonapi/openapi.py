@@ -11,9 +11,12 @@ come from the model validators that enforce them, through ``describe`` below, so
 its description live side by side.
 """
 
+import math
+
 import django_filters
 import uritemplate
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
@@ -294,20 +297,24 @@ def comma_list(items, **extra):
 
 
 FILTER_TYPES = (
-    (IntegerInFilter, lambda f: comma_list(integer_schema(f), minItems=1)),
+    (IntegerInFilter, lambda f: comma_list(number_schema(f, "integer"), minItems=1)),
     (CharInFilter, lambda f: comma_list({"type": "string", "minLength": 1}, minItems=1)),
-    (IntegerFilter, lambda f: integer_schema(f)),
+    (IntegerFilter, lambda f: number_schema(f, "integer")),
+    (django_filters.NumberFilter, lambda f: number_schema(f, "number")),
     (StrictBooleanFilter, lambda f: {"type": "string", "enum": ["true", "false"]}),
 )
 
 
-def integer_schema(filter_):
-    extra = filter_.extra
-    return {
-        "type": "integer",
-        "minimum": extra.get("min_value", -(2**63)),
-        "maximum": extra.get("max_value", 2**63 - 1),
-    }
+def number_schema(filter_, json_type):
+    """A number within the bounds the filter's form field validates (django-filter caps
+    every number at 1e50)."""
+    schema = {"type": json_type}
+    for validator in filter_.field.validators:
+        if isinstance(validator, MaxValueValidator):
+            schema["maximum"] = min(schema.get("maximum", math.inf), validator.limit_value)
+        elif isinstance(validator, MinValueValidator):
+            schema["minimum"] = max(schema.get("minimum", -math.inf), validator.limit_value)
+    return schema
 
 
 def filter_schema(filter_):
@@ -317,8 +324,6 @@ def filter_schema(filter_):
     choices = filter_.extra.get("choices")
     if choices:
         return {"type": "string", "enum": [str(value) for value, _ in choices]}
-    if isinstance(filter_, django_filters.NumberFilter):
-        return {"type": "number"}
     schema = {"type": "string", "minLength": 1}
     for validator in filter_.extra.get("validators", ()):
         regex = getattr(validator, "regex", None)
