@@ -145,8 +145,17 @@ def validation_response(exc, view):
         error_object(code, message, getattr(message, "code", None), pointer=pointer)
         for code, (pointer, message) in zip(statuses, pairs, strict=True)
     ]
-    response_status = statuses[0] if len(set(statuses)) == 1 else 422
+    response_status = combined_status(statuses)
     return Response(error_document(errors), status=response_status)
+
+
+def combined_status(statuses):
+    """One status for several errors: theirs when they agree; 422 when any value is invalid;
+    else 409, as missing related resources (404) and clashes (409) both conflict with the
+    server's current state rather than make the document invalid."""
+    if len(set(statuses)) == 1:
+        return statuses[0]
+    return 422 if 422 in statuses else 409
 
 
 def validation_status(code):

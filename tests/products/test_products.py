@@ -250,6 +250,24 @@ def test_relationship_to_missing_resource_is_404(api, member, identifier):
     assert error["code"] == "does_not_exist"
 
 
+def test_a_clash_and_a_missing_resource_together_are_409(api):
+    """Both conflict with what the server holds; neither makes the document invalid."""
+    make_product(upc_code="036000291452")
+    document = product_document(make_label(), language="xx-nope", **{"upc-code": "036000291452"})
+    response = api.post_doc("/api/v1/products", document)
+    errors = {e["source"]["pointer"]: e["status"] for e in response.document["errors"]}
+    assert response.status_code == 409
+    assert errors == {"/data/attributes/upc-code": "409", "/data/relationships/language": "404"}
+
+
+def test_an_invalid_value_with_a_clash_is_422(api):
+    make_product(upc_code="036000291452")
+    document = product_document(make_label(), name="", **{"upc-code": "036000291452"})
+    response = api.post_doc("/api/v1/products", document)
+    assert response.status_code == 422
+    assert {e["status"] for e in response.document["errors"]} == {"409", "422"}
+
+
 @pytest.mark.parametrize("member", ["label", "language"])
 def test_relationship_null_is_422(api, member):
     document = product_document(make_label())
