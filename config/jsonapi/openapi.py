@@ -420,7 +420,17 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
         return f"{kind}-{resource}-{self.member}"
 
     def get_summary(self):
-        return self.get_operation_id().replace("-", " ").capitalize()
+        summaries = {
+            "list": "List {type}",
+            "retrieve": "Get a {type} resource",
+            "create": "Create a {type} resource",
+            "partial_update": "Update a {type} resource",
+            "destroy": "Delete a {type} resource",
+            "related": "Get the {member} of a {type} resource",
+            "relationship": "Get the {member} linkage of a {type} resource",
+            "update_relationship": "Replace the {member} linkage of a {type} resource",
+        }
+        return summaries[self.action].format(type=self.resource.type, member=self.member)
 
     # Parameters.
 

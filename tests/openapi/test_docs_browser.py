@@ -41,5 +41,5 @@ def test_redoc_renders_offline(browser_page, live_server):
     refused = offline(browser_page, live_server)
     browser_page.goto(f"{live_server.url}/api/redoc/")
     browser_page.wait_for_selector("h1:has-text('Tracks service API')", timeout=30_000)
-    assert browser_page.locator("text=List tracks").count() > 0
+    assert browser_page.locator("text=Get the product linkage of a tracks resource").count() > 0
     assert refused == []
