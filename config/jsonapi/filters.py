@@ -25,6 +25,9 @@ def filter_queryset(queryset, filters, filterset_class, request, resource_type):
             )
         if not value:  # django-filter would skip it and answer the whole collection
             raise InvalidQueryParameter(parameter, f"{parameter} needs a value.")
+        listed = isinstance(filterset_class.base_filters[internal], django_filters.BaseInFilter)
+        if listed and "" in value.split(","):
+            raise InvalidQueryParameter(parameter, f"{parameter} takes values, none empty.")
         data[internal], parameters[internal] = value, parameter
     filterset = filterset_class(data=data, queryset=queryset, request=request)
     if not filterset.is_valid():

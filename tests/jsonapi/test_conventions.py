@@ -287,6 +287,7 @@ def test_unsupported_methods_are_405(api, method, url):
         ({"foo": "1"}, "foo"),
         ({"filter[nope]": "1"}, "filter[nope]"),
         ({"filter[title]": ""}, "filter[title]"),
+        ({"filter[id]": "1,,2"}, "filter[id]"),
         ({"filter[track-number]": "abc"}, "filter[track-number]"),
         ({"filter[id]": "x"}, "filter[id]"),
         ({"sort": "nope"}, "sort"),

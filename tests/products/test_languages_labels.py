@@ -60,6 +60,13 @@ def test_filter_languages_by_id_list(api):
     assert names == ["English", "Spanish"]
 
 
+def test_empty_items_in_an_id_list_are_400(api):
+    """Empty items would match nothing silently (django-filter drops them)."""
+    response = api.get("/api/v1/languages", {"filter[id]": ",,"})
+    assert response.status_code == 400
+    assert response.document["errors"][0]["source"] == {"parameter": "filter[id]"}
+
+
 @pytest.mark.parametrize("value", ["English", "english", "ENGLISH"])
 def test_filter_languages_by_name_is_case_insensitive(api, value):
     response = api.get("/api/v1/languages", {"filter[name]": value})
