@@ -438,10 +438,11 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
         return []  # filters are described below, one named parameter each
 
     def get_override_parameters(self):
-        from .views import ACTION_PARAMETERS
+        from .views import query_families
 
-        families = ACTION_PARAMETERS.get(self.action, set())
-        described = self.related_schema() if self.action == "related" else self.resource
+        related = self.action == "related"
+        families = query_families(self.action, self.related_rel if related else None)
+        described = self.related_schema() if related else self.resource
         parameters = super().get_override_parameters()
         parameters += [
             OpenApiParameter(
@@ -491,7 +492,7 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
                 schema = filter_schema(filter_)
                 explode = {} if schema["type"] != "array" else {"style": "form", "explode": False}
                 parameters.append(OpenApiParameter(f"filter[{public}]", schema, **explode))
-        if "page" in families and (self.action != "related" or self.related_rel.many):
+        if "page" in families:
             parameters += [
                 OpenApiParameter(p["name"], p["schema"], description=p["description"])
                 for p in self.view.paginator.get_schema_operation_parameters(self.view)

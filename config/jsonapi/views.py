@@ -41,6 +41,13 @@ ACTION_PARAMETERS = {
 }
 
 
+def query_families(action, rel=None):
+    """The query parameter families an action takes; a to-one related endpoint (``rel``)
+    answers one resource or null, so it takes no ``page``."""
+    families = ACTION_PARAMETERS.get(action, set())
+    return families - {"page"} if rel is not None and not rel.many else families
+
+
 class ResourceViewSet(viewsets.GenericViewSet):
     filterset_class = None
     sort_fields = ()
@@ -75,14 +82,11 @@ class ResourceViewSet(viewsets.GenericViewSet):
         super().initial(request, *args, **kwargs)
         if self.action not in ACTION_PARAMETERS:
             return  # a method this route does not serve (OPTIONS too): DRF answers 405
-        allowed = ACTION_PARAMETERS[self.action]
-        schema = self.resource_schema
+        schema, rel = self.resource_schema, None
         if self.action == "related":
             member, rel = self._relationship()
             schema = schema.related_schema(member)
-            if not rel.many:
-                allowed = allowed - {"page"}  # one resource or null: nothing to page
-        self.query = QueryParameters(request, schema, allowed)
+        self.query = QueryParameters(request, schema, query_families(self.action, rel))
         self.documents = DocumentBuilder(request, self.query, self.get_serializer_context())
 
     def error_pointer(self, field_name):
