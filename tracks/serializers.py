@@ -18,6 +18,15 @@ from .validators import validate_filename
 
 
 class TrackSerializer(ResourceSerializer):
+    """A distribution track with its Audius metadata.
+
+    Rules between members (422 when a document breaks them; 409 when an update breaks one
+    only together with the stored values): preview-end is after preview-start;
+    is-stream-gated / is-download-gated is true exactly when stream-conditions /
+    download-conditions are given; stem-of and stem-category go together; usdc-purchase
+    split percentages add up to 100; remix-of and stem-of make no cycle.
+    """
+
     clean = StrictBooleanField(source="is_clean", required=False)
     product = Relationship("products", queryset=Product.objects.all())
     audio_language = Relationship("languages", queryset=Language.objects.all())

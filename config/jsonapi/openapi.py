@@ -11,6 +11,7 @@ come from the model validators that enforce them, through ``describe`` below, so
 its description live side by side.
 """
 
+import inspect
 import math
 
 import django_filters
@@ -257,7 +258,11 @@ class ResourceDescriber:
             required.append("attributes")
         if required_relationships:
             required.append("relationships")
-        return obj({"data": obj(data, required)}, ["data"])
+        document = obj({"data": obj(data, required)}, ["data"])
+        description = inspect.cleandoc(self.schema.serializer_class.__doc__ or "")
+        if description:  # the rules between members, in the serializer's words
+            document["description"] = description
+        return document
 
 
 def register(auto_schema, name, build):
