@@ -282,21 +282,6 @@ def reachable_types(schema, depth=MAX_INCLUDE_DEPTH):
     return types
 
 
-def include_paths(schema, depth=MAX_INCLUDE_DEPTH, prefix="", to_many=0):
-    """Every relationship path ``include`` accepts on its own."""
-    paths = []
-    for member, rel in schema.relationships.items():
-        hops = to_many + rel.many
-        if hops > MAX_TO_MANY_HOPS:
-            continue
-        path = f"{prefix}{member}"
-        paths.append(path)
-        if depth > 1:
-            child = schema.related_schema(member)
-            paths += include_paths(child, depth - 1, f"{path}.", hops)
-    return paths
-
-
 def comma_list(items, **extra):
     return {"type": "array", "items": items, **extra}
 
@@ -460,7 +445,7 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
             for variable in uritemplate.variables(self.path)
         ]
         if "include" in families:
-            paths = include_paths(described)
+            paths = described.include_paths
             if paths:
                 parameters.append(
                     self.list_parameter(

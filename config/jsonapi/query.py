@@ -60,24 +60,16 @@ class QueryParameters:
     def _parse_include(value, schema, key):
         tree = {}
         for path in value.split(","):
-            members = path.split(".")
-            if len(members) > MAX_INCLUDE_DEPTH:
+            if path not in schema.include_paths:
                 raise InvalidQueryParameter(
-                    key, f"'{path}' is deeper than {MAX_INCLUDE_DEPTH} relationships."
+                    key,
+                    f"'{path}' is not an include path of {schema.type} (relationship names, "
+                    f"at most {MAX_INCLUDE_DEPTH} deep, crossing at most {MAX_TO_MANY_HOPS} "
+                    "to-many relationships).",
                 )
-            node, current, to_many = tree, schema, 0
-            for member in members:
-                if member not in current.relationships:
-                    raise InvalidQueryParameter(
-                        key, f"'{path}' is not a relationship path of {schema.type}."
-                    )
-                to_many += current.relationships[member].many
+            node = tree
+            for member in path.split("."):
                 node = node.setdefault(member, {})
-                current = current.related_schema(member)
-            if to_many > MAX_TO_MANY_HOPS:
-                raise InvalidQueryParameter(
-                    key, f"'{path}' crosses more than {MAX_TO_MANY_HOPS} to-many relationships."
-                )
         return tree
 
     @staticmethod

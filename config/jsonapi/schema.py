@@ -89,6 +89,25 @@ class ResourceSchema:
             if not rel.many and "__" in rel.select_path
         ]
 
+    @cached_property
+    def include_paths(self):
+        """Every relationship path ``include`` takes: at most MAX_INCLUDE_DEPTH deep and
+        crossing at most MAX_TO_MANY_HOPS to-many relationships. The query parser checks
+        paths against it and the OpenAPI description lists it."""
+        return self._paths(MAX_INCLUDE_DEPTH, "", 0)
+
+    def _paths(self, depth, prefix, to_many):
+        paths = []
+        for member, rel in self.relationships.items():
+            hops = to_many + rel.many
+            if hops > MAX_TO_MANY_HOPS:
+                continue
+            path = f"{prefix}{member}"
+            paths.append(path)
+            if depth > 1:
+                paths += self.related_schema(member)._paths(depth - 1, f"{path}.", hops)
+        return paths
+
     def pointer(self, field_name):
         field_name, _, inner = field_name.partition("/")  # "stream_conditions/usdc-purchase"
         if inner:
