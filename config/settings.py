@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "oauth2_provider",
     "config",
+    "organizations",
     "products",
     "tracks",
 ]
@@ -222,7 +223,7 @@ REST_FRAMEWORK = {
 # Browser clients: only the listed origins (none by default), only for the API and OAuth.
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/(api|oauth)/"
-CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "x-request-id"]
+CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "x-organization", "x-request-id"]
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "Location"]
 
 SPECTACULAR_SETTINGS = {

@@ -24,6 +24,7 @@ urlpatterns = [
         SpectacularRedocView.as_view(url_name="openapi-json", template_name="api/redoc.html"),
         name="api-redoc",
     ),
+    path(API_PREFIX, include("organizations.urls")),
     path(API_PREFIX, include("products.urls")),
     path(API_PREFIX, include("tracks.urls")),
     re_path(r"^api(/|$)", not_found),

@@ -2,6 +2,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from config.models import NormalizedCharField, TimeStampedModel
+from organizations.models import Organization
 
 from .validators import normalize_upc, validate_upc
 
@@ -12,6 +13,8 @@ class Language(models.Model):
     code = models.CharField(primary_key=True, max_length=3)
     name = models.CharField(max_length=150, db_index=True)
 
+    organization_path = None  # reference data every organization shares
+
     class Meta:
         ordering = ["code"]
 
@@ -20,11 +23,19 @@ class Language(models.Model):
 
 
 class Label(TimeStampedModel):
-    name = models.CharField(max_length=255, unique=True)
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="labels")
+    name = models.CharField(max_length=255)
     description = models.TextField(null=True, blank=True)
+
+    organization_path = "organization"
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="label_name_unique_per_organization"
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -71,6 +82,8 @@ class Product(TimeStampedModel):
     )
     label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="products")
     language = models.ForeignKey(Language, on_delete=models.PROTECT, related_name="products")
+
+    organization_path = "label__organization"
 
     class Meta:
         ordering = ["id"]

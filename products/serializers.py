@@ -13,12 +13,15 @@ class LanguageSerializer(ResourceSerializer):
 
 
 class LabelSerializer(ResourceSerializer):
+    """A label of the organization the request acts in, which it belongs to for good."""
+
+    organization = Relationship("organizations", read_only=True)
     products = Relationship("products", many=True, read_only=True)
 
     class Meta:
         model = Label
         resource_name = "labels"
-        fields = ["name", "description", "created_at", "updated_at", "products"]
+        fields = ["name", "description", "created_at", "updated_at", "organization", "products"]
 
 
 class ProductSerializer(ResourceSerializer):

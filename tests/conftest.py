@@ -9,6 +9,7 @@ from django.db import connections
 from config.tokens import issue_access_token
 
 from .client import JsonApiClient
+from .factories import add_member, default_organization
 from .schema import response_validator
 
 
@@ -41,12 +42,27 @@ def no_throttling(settings):
     }
 
 
-@pytest.fixture
-def make_token(db):
-    """Create an access token: make_token(user, scope="read write", expires_in=3600)."""
+DEFAULT = object()
 
-    def make(user, scope="read write", expires_in=3600):
-        return issue_access_token(user, scope, expires_in, application_name="tests").token
+
+@pytest.fixture
+def organization(db):
+    """The organization the factories' rows and make_token's tokens belong to by default."""
+    return default_organization()
+
+
+@pytest.fixture
+def make_token(organization):
+    """Create an access token: make_token(user, scope="read write", expires_in=3600,
+    organization=<the default one>); organization=None gives a token of an application of
+    no organization (the request then acts as the user's memberships say)."""
+
+    def make(user, scope="read write", expires_in=3600, organization=DEFAULT):
+        if organization is DEFAULT:
+            organization = default_organization()
+        return issue_access_token(
+            user, scope, expires_in, application_name="tests", organization=organization
+        ).token
 
     return make
 
@@ -57,18 +73,21 @@ def admin_user(db):
 
 
 @pytest.fixture
-def viewer(db):
-    """An ordinary user with no model permissions: may read, may not write."""
-    return get_user_model().objects.create_user("viewer", password="pw")
+def viewer(organization):
+    """A member with the viewer role and no model permissions: may read, may not write."""
+    user = get_user_model().objects.create_user("viewer", password="pw")
+    add_member(user, organization, "viewer")
+    return user
 
 
 @pytest.fixture
-def editor(db):
-    """An ordinary user with every add/change/delete permission of the catalog apps."""
+def editor(organization):
+    """A member with the editor role and every add/change/delete permission of the catalog."""
     user = get_user_model().objects.create_user("editor", password="pw")
     user.user_permissions.set(
         Permission.objects.filter(content_type__app_label__in=["products", "tracks"])
     )
+    add_member(user, organization, "editor")
     return user
 
 

@@ -2,6 +2,7 @@
 
 import itertools
 
+from organizations.models import Membership, Organization
 from products.models import Label, Language, Product
 from tracks.models import Track
 
@@ -14,7 +15,26 @@ def isrc(n):
     return f"ESA11231{n:04d}"
 
 
+def default_organization():
+    """The organization the tests' rows and tokens belong to unless they say otherwise."""
+    return Organization.objects.get_or_create(slug="acme", defaults={"name": "Acme"})[0]
+
+
+def make_organization(**fields):
+    n = next(_counter)
+    fields.setdefault("slug", f"org-{n}")
+    fields.setdefault("name", f"Organization {n}")
+    return Organization.objects.create(**fields)
+
+
+def add_member(user, organization=None, role="editor"):
+    return Membership.objects.create(
+        user=user, organization=organization or default_organization(), role=role
+    )
+
+
 def make_label(**fields):
+    fields.setdefault("organization", default_organization())
     fields.setdefault("name", f"Label {next(_counter)}")
     return Label.objects.create(**fields)
 

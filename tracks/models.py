@@ -177,6 +177,8 @@ class Track(TimeStampedModel):
     territory_codes = optional_json(audius.validate_territory_codes)
     no_ai_use = models.BooleanField(default=False)
 
+    organization_path = "product__label__organization"
+
     class Meta:
         ordering = ["id"]
         constraints = [
@@ -309,6 +311,8 @@ class Record(TimeStampedModel):
     duration = models.FloatField(editable=False, help_text="Seconds.")
     master_type = models.CharField(max_length=8, choices=MasterType.choices, editable=False)
     file_info = models.JSONField(editable=False)
+
+    organization_path = "track__product__label__organization"
 
     class Meta:
         ordering = ["id"]

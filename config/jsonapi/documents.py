@@ -9,6 +9,7 @@ fills resource objects with plain dictionary work. Links are built from the pref
 from django.urls import get_script_prefix
 from rest_framework.fields import SkipField
 
+from . import tenancy
 from .exceptions import Conflict, Forbidden, InvalidDocument
 
 API_PREFIX = "api/v1/"
@@ -105,9 +106,11 @@ class DocumentBuilder:
 
     def linkage(self, rel, instance):
         if rel.many:
+            organization = tenancy.context_organization(self.context)
+            related = tenancy.scoped(rel.related_queryset(instance), organization)
             return [
                 {"type": rel.resource_type, "id": str(pk)}
-                for pk in rel.related_queryset(instance).values_list("pk", flat=True)
+                for pk in related.values_list("pk", flat=True)
             ]
         return rel.identifier(instance)
 

@@ -33,6 +33,11 @@ class StrictCharField(StrictTypeMixin, serializers.CharField):
     expected = "string"
 
 
+class StrictSlugField(StrictTypeMixin, serializers.SlugField):
+    json_types = (str,)
+    expected = "string"
+
+
 class StrictIntegerField(StrictTypeMixin, serializers.IntegerField):
     json_types = (int,)
     expected = "whole number"

@@ -30,6 +30,7 @@ from .filters import CharInFilter, IntegerFilter, IntegerInFilter, StrictBoolean
 from .middleware import REQUEST_ID_HEADER
 from .relations import RESOURCE_ID
 from .schema import MAX_INCLUDE_DEPTH, MAX_TO_MANY_HOPS
+from .tenancy import ORGANIZATION_HEADER
 
 ID_PATTERN = f"^{RESOURCE_ID.pattern}$"
 REF = "#/components/schemas/"
@@ -93,7 +94,8 @@ SHARED = {"JsonApi": JSONAPI_OBJECT, "PageMeta": PAGE_META, "Error": ERROR_OBJEC
 ERRORS = {
     400: "A malformed document, header or query parameter.",
     401: "No token, or an invalid or expired one.",
-    403: "The token's scope or the user's permissions do not allow this.",
+    403: "The token's scope, the user's role in the organization or their permissions do "
+    "not allow this, or the request names no organization it may act in.",
     404: "No such resource.",
     406: "Accept allows no JSON:API media type this server can produce.",
     409: "A conflict: wrong type or id, a uniqueness clash, or a resource still in use.",
@@ -434,6 +436,16 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
         families = query_families(self.action, self.related_rel if related else None)
         described = self.related_schema() if related else self.resource
         parameters = super().get_override_parameters()
+        parameters.append(
+            OpenApiParameter(
+                ORGANIZATION_HEADER,
+                {"type": "string", "pattern": r"^[-a-zA-Z0-9_]+$", "maxLength": 64},
+                OpenApiParameter.HEADER,
+                description="The slug of the organization to act in, for a user in several "
+                "(a token of an organization's application acts in that one only). Another "
+                "organization's resources do not exist for the request.",
+            )
+        )
         parameters += [
             OpenApiParameter(
                 variable,

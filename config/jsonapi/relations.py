@@ -13,6 +13,8 @@ from django.db import connections
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 
+from .tenancy import context_organization, scoped
+
 # Ids are integers, ISO codes, UUIDs or slugs: unreserved ASCII URL characters.
 RESOURCE_ID = re.compile(r"[A-Za-z0-9._~:-]+")
 
@@ -89,9 +91,11 @@ class Relationship(serializers.Field):
             self.fail("type_conflict", expected=self.resource_type, actual=actual)
         if not RESOURCE_ID.fullmatch(identifier.get("id", "")):
             self.fail("does_not_exist", expected=self.resource_type, id=identifier.get("id"))
+        # Another organization's rows do not exist for this request.
+        queryset = scoped(self.queryset, context_organization(self.context))
         try:
-            lock_referenced_row(self.queryset, identifier["id"])
-            return self.queryset.get(pk=identifier["id"])
+            lock_referenced_row(queryset, identifier["id"])
+            return queryset.get(pk=identifier["id"])
         except (ObjectDoesNotExist, ValueError, TypeError, DjangoValidationError):
             self.fail("does_not_exist", expected=self.resource_type, id=identifier.get("id"))
 

@@ -10,6 +10,8 @@ from functools import cached_property
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Prefetch
 
+from .tenancy import scoped
+
 # The distribution seed names its timestamps in camelCase; every other member is dasherized.
 MEMBER_NAMES = {"created_at": "createdAt", "updated_at": "updatedAt"}
 MAX_INCLUDE_DEPTH = 3
@@ -125,29 +127,29 @@ class ResourceSchema:
             raise ImproperlyConfigured(f"No serializer is registered for type {rel.resource_type}")
         return schema
 
-    def queryset_for(self, queryset, include_tree, back_reference=None):
+    def queryset_for(self, queryset, include_tree, organization=None, back_reference=None):
         """Load ``include_tree`` with ``queryset``: one query for the rows and every to-one
         include (joined), plus one per to-many include, whose own to-one includes are joined
-        into that query in turn. A request therefore costs one query per to-many level."""
+        into that query in turn. A request therefore costs one query per to-many level.
+        To-many includes are narrowed to ``organization`` (see tenancy)."""
         select = [path for path in self.always_selected if path.split("__")[0] != back_reference]
         prefetch = []
-        self._plan(include_tree, "", select, prefetch)
+        self._plan(include_tree, "", select, prefetch, organization)
         if select:
             queryset = queryset.select_related(*select)
         if prefetch:
             queryset = queryset.prefetch_related(*prefetch)
         return queryset
 
-    def _plan(self, tree, prefix, select, prefetch):
+    def _plan(self, tree, prefix, select, prefetch, organization):
         for member, subtree in tree.items():
             rel, child = self.relationships[member], self.related_schema(member)
             path = prefix + rel.select_path
             if rel.many:
-                rows = child.queryset_for(
-                    child.model._default_manager.all(), subtree, rel.back_reference
-                )
+                rows = scoped(child.model._default_manager.all(), organization)
+                rows = child.queryset_for(rows, subtree, organization, rel.back_reference)
                 prefetch.append(Prefetch(path, queryset=rows))
             else:
                 select.append(path)
                 select.extend(f"{path}__{extra}" for extra in child.always_selected)
-                child._plan(subtree, f"{path}__", select, prefetch)
+                child._plan(subtree, f"{path}__", select, prefetch, organization)

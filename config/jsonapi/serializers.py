@@ -14,6 +14,7 @@ from rest_framework.settings import api_settings
 
 from . import fields as strict
 from .schema import ResourceSchema, member_name, register
+from .tenancy import context_organization, organization_path
 
 
 class ResourceSerializer(serializers.ModelSerializer):
@@ -21,7 +22,7 @@ class ResourceSerializer(serializers.ModelSerializer):
         **serializers.ModelSerializer.serializer_field_mapping,
         models.CharField: strict.StrictCharField,
         models.TextField: strict.StrictCharField,
-        models.SlugField: strict.StrictCharField,
+        models.SlugField: strict.StrictSlugField,
         models.IntegerField: strict.StrictIntegerField,
         models.SmallIntegerField: strict.StrictIntegerField,
         models.BigIntegerField: strict.StrictIntegerField,
@@ -91,6 +92,10 @@ class ResourceSerializer(serializers.ModelSerializer):
         """Run the model's validation (fields, clean(), constraints): the rules live there,
         so the admin and the importers apply exactly the same ones."""
         model = self.Meta.model
+        if self.instance is None and organization_path(model) == "organization":
+            # A new row belongs to the organization the request acts in; set before
+            # full_clean, which checks uniqueness within that organization.
+            attrs["organization"] = context_organization(self.context)
         instance = self.instance or model()
         for name, value in attrs.items():
             if not model._meta.get_field(name).many_to_many:  # set after saving, by DRF

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from config import storage
 
+from . import tenancy
 from .documents import DocumentBuilder, linkage_data, relationship_links, resource_object
 from .exceptions import (
     Conflict,
@@ -97,10 +98,26 @@ class ResourceViewSet(viewsets.GenericViewSet):
             return "/data"
         return self.resource_schema.pointer(field_name)
 
+    @property
+    def organization(self):
+        """The organization this request acts in (None: a superuser acting in all)."""
+        return tenancy.request_organization(self.request)
+
     def get_queryset(self):
+        """The rows of the organization the request acts in: every endpoint starts here."""
+        return tenancy.scoped(self._loading(super().get_queryset()), self.organization)
+
+    def _loading(self, queryset):
+        """``queryset`` loading what the document needs."""
         # On a related endpoint the include tree belongs to the related type, not to this one.
         include = self.query.include if self.query and self.action != "related" else {}
-        return self.resource_schema.queryset_for(super().get_queryset(), include)
+        return self.resource_schema.queryset_for(queryset, include, self.organization)
+
+    def _written(self, instance):
+        """The row this request has just written, read again for its document. The scope
+        is not applied: the write happened in it, and a parent that a concurrent request
+        deleted meanwhile must fail the write at COMMIT, not be a row that vanished."""
+        return self._loading(self.queryset.all()).get(pk=instance.pk)
 
     def get_object(self):
         queryset = self.get_queryset()
@@ -135,7 +152,7 @@ class ResourceViewSet(viewsets.GenericViewSet):
         resource = resource_object(request.data, self.resource_schema.type)
         serializer = self.get_serializer(data=resource)
         serializer.is_valid(raise_exception=True)
-        instance = self.get_queryset().get(pk=self.perform_create(serializer).pk)
+        instance = self._written(self.perform_create(serializer))
         document = self.documents.single(self.resource_schema, instance)
         headers = {"Location": document["links"]["self"]}
         return Response(document, status=status.HTTP_201_CREATED, headers=headers)
@@ -145,8 +162,7 @@ class ResourceViewSet(viewsets.GenericViewSet):
         resource = resource_object(request.data, self.resource_schema.type, instance.pk)
         serializer = self.get_serializer(instance, data=resource, partial=True)
         serializer.is_valid(raise_exception=True)
-        self.perform_update(serializer)
-        instance = self.get_queryset().get(pk=instance.pk)
+        instance = self._written(self.perform_update(serializer))
         return Response(self.documents.single(self.resource_schema, instance))
 
     def destroy(self, request, *args, **kwargs):
@@ -197,17 +213,19 @@ class ResourceViewSet(viewsets.GenericViewSet):
         instance = self.get_object()
         links = {"self": request.build_absolute_uri(request.path)}
         if rel.many:
-            queryset = related_schema.queryset_for(
-                rel.related_queryset(instance), self.query.include
-            ).order_by("pk")
-            return self._paginated(queryset, related_schema)
+            queryset = tenancy.scoped(rel.related_queryset(instance), self.organization)
+            queryset = related_schema.queryset_for(queryset, self.query.include, self.organization)
+            return self._paginated(queryset.order_by("pk"), related_schema)
         identifier = rel.identifier(instance)
         target = None
         if identifier is not None:
             # The related row may be deleted between the two queries: then the relationship
             # is empty now, and null says so.
             queryset = related_schema.model._default_manager.filter(pk=identifier["id"])
-            target = related_schema.queryset_for(queryset, self.query.include).first()
+            queryset = tenancy.scoped(queryset, self.organization)
+            target = related_schema.queryset_for(
+                queryset, self.query.include, self.organization
+            ).first()
         return Response(self.documents.single(related_schema, target, links=links))
 
     def _paginated(self, queryset, schema):

@@ -11,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application
 
+from organizations.models import Membership, OrganizationApplication
 from tests.client import JsonApiClient
 from tests.factories import make_product, make_track, track_document
 from tracks.models import Track
@@ -154,8 +155,9 @@ def test_client_credentials_grant_with_basic_auth(admin_user):
     assert response.status_code == 200
 
 
-def test_client_credentials_grant_with_credentials_in_body(admin_user):
+def test_client_credentials_grant_with_credentials_in_body(admin_user, organization):
     application = make_application(admin_user)
+    OrganizationApplication.objects.create(application=application, organization=organization)
     data = {
         "grant_type": "client_credentials",
         "scope": "read write",
@@ -304,10 +306,15 @@ def issue_token(*args):
     return out.getvalue().strip().splitlines()[-1]
 
 
-def test_issue_token_creates_user_and_prints_a_working_token(db):
-    token = issue_token("someone", "--create-user", "--scope", "read write", "--expires-in", "60")
+def test_issue_token_creates_user_and_prints_a_working_token(organization):
+    token = issue_token(
+        "someone", "--create-user", "--organization", "acme", "--scope", "read write",
+        "--expires-in", "60",
+    )  # fmt: skip
     access = AccessToken.objects.get(token=token)
     assert access.user.username == "someone"
+    assert access.application.organization_binding.organization == organization
+    assert Membership.objects.get(user=access.user, organization=organization).role == "admin"
     assert access.scope == "read write"
     remaining = access.expires - timezone.now()
     assert timedelta(seconds=50) < remaining <= timedelta(seconds=60)
@@ -321,6 +328,26 @@ def test_issue_token_for_existing_user(editor):
     token = issue_token("editor", "--scope", "read write")
     assert AccessToken.objects.get(token=token).user == editor
     assert JsonApiClient(token).get("/api/v1/tracks").status_code == 200
+
+
+def test_issue_token_without_organization_acts_as_the_users_memberships(editor):
+    token = issue_token("editor", "--scope", "read write")
+    assert not hasattr(AccessToken.objects.get(token=token).application, "organization_binding")
+    response = JsonApiClient(token).post_doc("/api/v1/tracks", track_document(make_product()))
+    assert response.status_code == 201, response.document  # editor's only organization
+
+
+@pytest.mark.parametrize(
+    ("username", "slug", "message"),
+    [("editor", "nowhere", "No organization 'nowhere'."), ("outsider", "acme", "not a member")],
+)
+def test_issue_token_for_an_organization_the_user_cannot_act_in_fails(
+    editor, django_user_model, username, slug, message
+):
+    django_user_model.objects.create_user("outsider")
+    with pytest.raises(CommandError, match=message):
+        issue_token(username, "--organization", slug)
+    assert not AccessToken.objects.exists()
 
 
 def test_issue_token_for_unknown_user_without_create_user_fails(db):

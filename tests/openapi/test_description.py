@@ -114,6 +114,7 @@ def test_response_documents_describe_every_member(description):
     assert included == {f"{t.title()}Resource" for t in ("tracks", "products", "labels")} | {
         "LanguagesResource",
         "RecordsResource",
+        "OrganizationsResource",  # tracks -> label -> organization
     }
 
 

@@ -1,8 +1,10 @@
-"""Load a small demo catalog (one label, one product, three tracks); safe to run twice."""
+"""Load a small demo catalog (the "demo" organization with one label, one product and three
+tracks); safe to run twice."""
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from organizations.models import Organization
 from products.models import Label, Language, Product
 from tracks.models import Track
 
@@ -18,8 +20,13 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, **options):
+        organization, _ = Organization.objects.get_or_create(
+            slug="demo", defaults={"name": "Demo organization"}
+        )
         label, _ = Label.objects.get_or_create(
-            name="Demo Records", defaults={"description": "The quick start's label."}
+            organization=organization,
+            name="Demo Records",
+            defaults={"description": "The quick start's label."},
         )
         product, _ = Product.objects.get_or_create(
             upc_code="036000291452",
@@ -43,4 +50,7 @@ class Command(BaseCommand):
                     "audio_language": product.language,
                 },
             )
-        self.stdout.write(f"Demo catalog: label {label.pk}, product {product.pk}, 3 tracks.")
+        self.stdout.write(
+            f"Demo catalog: organization {organization.slug}, label {label.pk}, "
+            f"product {product.pk}, 3 tracks."
+        )

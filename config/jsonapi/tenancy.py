@@ -1,0 +1,125 @@
+"""Which organization a request acts in, and which rows it may therefore see.
+
+Every model served as a resource declares ``organization_path``: the ORM path from its
+rows to their organization (``"organization"`` for a label, ``"label__organization"`` for
+a product), or ``None`` for reference data every organization shares (languages). A model
+that declares nothing cannot be served: ``organization_path()`` refuses it, so a new
+resource cannot forget its scope.
+
+The scope is applied here, once: to a viewset's base queryset (lists, single resources,
+filters, counts, relationship and related endpoints), to to-many includes, and to the
+querysets relationship fields resolve a request's identifiers against.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import OuterRef, Subquery
+from rest_framework import exceptions
+
+from organizations.models import WRITER_ROLES, Membership, Organization, Role
+
+ORGANIZATION_HEADER = "X-Organization"
+
+
+class OrganizationForbidden(exceptions.PermissionDenied):
+    """403: the request names, or leaves unclear, an organization it may not act in."""
+
+    header = ORGANIZATION_HEADER
+
+
+def organization_path(model):
+    try:
+        return model.organization_path
+    except AttributeError:
+        raise ImproperlyConfigured(
+            f"{model.__name__} declares no organization_path: say which organization its "
+            "rows belong to, or None for reference data every organization shares."
+        ) from None
+
+
+def scoped(queryset, organization):
+    """``queryset`` narrowed to ``organization``'s rows; ``None`` acts in every one."""
+    path = organization_path(queryset.model)
+    if organization is None or path is None:
+        return queryset
+    return queryset.filter(**{path: organization})
+
+
+def request_organization(request):
+    """The organization ``request`` acts in, resolved once per request (None: a superuser
+    acting in every organization). Raises ``OrganizationForbidden`` when it has none.
+
+    The token's application decides when it belongs to an organization; otherwise the
+    ``X-Organization`` header (a slug) names one the user is a member of; otherwise a
+    superuser acts in all of them and anybody else in their only one.
+    """
+    if not hasattr(request, "_organization"):
+        request._organization, request._role = _resolve(request)
+    return request._organization
+
+
+def request_role(request):
+    """The user's role in the organization the request acts in."""
+    request_organization(request)
+    return request._role
+
+
+def may_write(request):
+    """A write acts in exactly one organization, with an editor's or admin's role there."""
+    return request_organization(request) is not None and request_role(request) in WRITER_ROLES
+
+
+def context_organization(context):
+    """The organization a serializer's ``context`` acts in: its request's; without a
+    request (code calling a serializer itself) nothing is narrowed."""
+    request = context.get("request")
+    return None if request is None else request_organization(request)
+
+
+def _resolve(request):
+    user, token = request.user, request.auth
+    superuser = user is not None and user.is_superuser
+    organizations = _with_role(Organization.objects.all(), user)
+    named = request.headers.get(ORGANIZATION_HEADER)
+    application_id = getattr(token, "application_id", None)
+    bound = None
+    if application_id is not None:
+        bound = organizations.filter(applications__application_id=application_id).first()
+    if bound is not None:
+        organization = bound
+        if named is not None and named != organization.slug:
+            raise OrganizationForbidden(
+                f"This token acts in the organization '{organization.slug}' only.",
+                "organization_forbidden",
+            )
+    elif named is not None:
+        organization = organizations.filter(slug=named).first()
+        if organization is None or not (superuser or organization.role):
+            raise OrganizationForbidden(
+                f"{ORGANIZATION_HEADER} names no organization you are a member of.",
+                "organization_forbidden",
+            )
+    elif superuser:
+        return None, Role.ADMIN
+    else:
+        own = list(organizations.filter(memberships__user=user)[:2])
+        if len(own) != 1:
+            detail = (
+                f"You are a member of several organizations: name one with {ORGANIZATION_HEADER}."
+                if own
+                else "You are not a member of any organization."
+            )
+            raise OrganizationForbidden(detail, "organization_required")
+        organization = own[0]
+    role = Role.ADMIN if superuser else organization.role
+    if role is None:
+        raise OrganizationForbidden(
+            "The token's application belongs to an organization its owner is not a member of.",
+            "organization_forbidden",
+        )
+    return organization, role
+
+
+def _with_role(organizations, user):
+    """Organizations annotated with ``user``'s role in each (None where not a member)."""
+    memberships = Membership.objects.filter(organization=OuterRef("pk"), user=user)
+    return organizations.annotate(role=Subquery(memberships.values("role")[:1]))
