@@ -41,7 +41,7 @@ def scoped(queryset, organization):
     path = organization_path(queryset.model)
     if organization is None or path is None:
         return queryset
-    return queryset.filter(**{path: organization})
+    return queryset.filter(**{path: organization.pk})
 
 
 def request_organization(request):
