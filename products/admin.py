@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from organizations.admin import OrganizationScopedAdmin
+
 from .models import Label, Language, Product
 
 
@@ -21,13 +23,15 @@ class LanguageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Label)
-class LabelAdmin(admin.ModelAdmin):
-    list_display = ["name", "created_at", "updated_at"]
+class LabelAdmin(OrganizationScopedAdmin):
+    list_display = ["name", "organization", "created_at", "updated_at"]
+    list_filter = [("organization", admin.RelatedOnlyFieldListFilter)]  # no foreign names
     search_fields = ["name"]
+    list_select_related = ["organization"]
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(OrganizationScopedAdmin):
     list_display = ["name", "upc_code", "status", "product_type", "label", "release_date"]
     list_filter = ["status", "product_type"]
     search_fields = ["name", "upc_code"]

@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin
 
+from organizations.admin import OrganizationScopedAdmin
+
 from .models import Record, Track
 
 
@@ -18,7 +20,7 @@ class TrackAdminForm(forms.ModelForm):
 
 
 @admin.register(Track)
-class TrackAdmin(admin.ModelAdmin):
+class TrackAdmin(OrganizationScopedAdmin):
     form = TrackAdminForm
     list_display = ["title", "isrc_code", "product", "volume_number", "track_number"]
     list_filter = ["genre", "mood", "is_unlisted"]
@@ -29,7 +31,7 @@ class TrackAdmin(admin.ModelAdmin):
 
 
 @admin.register(Record)
-class RecordAdmin(admin.ModelAdmin):
+class RecordAdmin(OrganizationScopedAdmin):
     """Upload a FLAC master: the model reads and checks it exactly as the API does."""
 
     list_display = ["filename", "track", "precision", "master_type", "file_size", "created_at"]

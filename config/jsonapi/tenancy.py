@@ -44,6 +44,31 @@ def scoped(queryset, organization):
     return queryset.filter(**{path: organization.pk})
 
 
+def within(queryset, organizations):
+    """``queryset`` narrowed to the rows of any of ``organizations`` (a queryset of them);
+    for the admin, where a member of several sees all of theirs."""
+    path = organization_path(queryset.model)
+    if path is None:
+        return queryset
+    return queryset.filter(**{f"{path}__in": organizations.values("pk")})
+
+
+def organization_id_of(instance):
+    """The id of the organization ``instance`` belongs to (None for shared reference data
+    or a row not yet attached to one)."""
+    path = organization_path(type(instance))
+    if path is None:
+        return None
+    if path == "pk":
+        return instance.pk
+    *hops, last = path.split("__")
+    for hop in hops:
+        instance = getattr(instance, hop, None)
+        if instance is None:
+            return None
+    return getattr(instance, f"{last}_id")
+
+
 def request_organization(request):
     """The organization ``request`` acts in, resolved once per request (None: a superuser
     acting in every organization). Raises ``OrganizationForbidden`` when it has none.

@@ -5,8 +5,8 @@ get the same validation and normalisation as the API, because the rules live on 
 import pytest
 from django.contrib.auth import get_user_model
 
-from products.models import Label, Product
-from tests.factories import make_track
+from products.models import Product
+from tests.factories import make_label, make_track
 
 
 def log_in(page, live_server):
@@ -28,7 +28,7 @@ def choose(page, field, text):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_admin_applies_the_model_rules_to_products(live_server, browser_page):
     page = browser_page
-    Label.objects.create(name="Browser Records")
+    make_label(name="Browser Records")
     log_in(page, live_server)
 
     page.goto(f"{live_server.url}/admin/products/product/add/")

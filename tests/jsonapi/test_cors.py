@@ -41,6 +41,7 @@ def test_preflight_from_an_allowed_origin_succeeds_without_a_token(anonymous, pa
         "accept",
         "authorization",
         "content-type",
+        "x-organization",
         "x-request-id",
     }
     assert int(response["Access-Control-Max-Age"]) > 0
