@@ -29,6 +29,10 @@ class LabelAdmin(OrganizationScopedAdmin):
     search_fields = ["name"]
     list_select_related = ["organization"]
 
+    def get_readonly_fields(self, request, obj=None):
+        """A label stays in the organization it was made in, with its catalog."""
+        return ["organization"] if obj is not None else []
+
 
 @admin.register(Product)
 class ProductAdmin(OrganizationScopedAdmin):

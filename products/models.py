@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -84,6 +85,18 @@ class Product(TimeStampedModel):
     language = models.ForeignKey(Language, on_delete=models.PROTECT, related_name="products")
 
     organization_path = "label__organization"
+
+    def clean(self):
+        """A product stays in its organization: its label may change to another label of
+        the same organization only (its tracks' links would otherwise cross organizations)."""
+        if self.pk is None or self.label_id is None:
+            return
+        same_organization = Label.objects.filter(
+            pk=self.label_id, organization__labels__products=self.pk
+        )
+        if not same_organization.exists():
+            message = "A product stays in its organization: choose one of its labels."
+            raise ValidationError({"label": ValidationError(message, "foreign_label")})
 
     class Meta:
         ordering = ["id"]

@@ -13,7 +13,10 @@ class TrackAdminForm(forms.ModelForm):
         cleaned = super().clean()
         parents = cleaned.get("remix_of")
         if parents is not None:
-            problem = self.instance.parent_problem([parent.pk for parent in parents], "remix_of")
+            product = cleaned.get("product")
+            problem = self.instance.parent_problem(
+                [parent.pk for parent in parents], "remix_of", product and product.pk
+            )
             if problem:
                 self.add_error("remix_of", problem)
         return cleaned

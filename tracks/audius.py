@@ -45,7 +45,10 @@ ISWC = re.compile(r"T-?(\d{3})\.?(\d{3})\.?(\d{3})-?(\d)")
 
 
 TERRITORIES = sorted(country.alpha_2 for country in pycountry.countries)
-USER_ID = {"type": "integer", "minimum": 1}
+# The largest integer every JSON parser holds exactly (I-JSON, RFC 7493); larger ones
+# arrive as floats.
+MAX_COUNT = 2**53 - 1
+USER_ID = {"type": "integer", "minimum": 1, "maximum": MAX_COUNT}
 TEXT = {"type": "string", "pattern": r"\S"}
 PARTY = {"name": TEXT, "roles": {"type": "array", "items": TEXT, "minItems": 1}}
 
@@ -112,7 +115,7 @@ def validate_not_negative(value):
 
 
 def _is_count(value, minimum=1):
-    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+    return isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= MAX_COUNT
 
 
 def _is_number(value):
@@ -136,7 +139,7 @@ PURCHASE = strict_object(
     ["price", "splits"],
 )
 TOKEN_GATE = strict_object(
-    {"token-mint": TEXT, "token-amount": {"type": "integer", "minimum": 1}},
+    {"token-mint": TEXT, "token-amount": {"type": "integer", "minimum": 1, "maximum": MAX_COUNT}},
     ["token-mint", "token-amount"],
 )
 GATE_SCHEMAS = {
@@ -161,7 +164,7 @@ def validate_conditions(value):
     gate, body = next(iter(value.items()))
     if gate in ("tip-user-id", "follow-user-id"):
         if not _is_count(body):
-            raise error("Must be a positive user id.", "invalid_condition", gate)
+            raise error(f"Must be a user id from 1 to {MAX_COUNT}.", "invalid_condition", gate)
     elif gate == "usdc-purchase":
         _validate_purchase(body)
     else:
@@ -194,8 +197,8 @@ def _validate_token_gate(body):
     if not isinstance(mint, str) or not mint.strip():
         raise error("token-mint is required.", "invalid_condition", "token-gate/token-mint")
     if not _is_count(body.get("token-amount")):
-        raise error("token-amount must be a whole number of at least 1.", "invalid_condition",
-                    "token-gate/token-amount")  # fmt: skip
+        raise error(f"token-amount must be a whole number from 1 to {MAX_COUNT}.",
+                    "invalid_condition", "token-gate/token-amount")  # fmt: skip
 
 
 @describe(strict_object({key: {"type": "boolean"} for key in sorted(VISIBILITY_KEYS)}))
@@ -239,7 +242,8 @@ def _validate_party(party, path, extra_members):
     {
         "type": "array",
         "items": strict_object(
-            {**PARTY, "sequence-number": {"type": "integer", "minimum": 0}}, ["name", "roles"]
+            {**PARTY, "sequence-number": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT}},
+            ["name", "roles"],
         ),
     }
 )
@@ -251,7 +255,7 @@ def validate_contributors(value):
         _validate_party(party, str(index), {"sequence-number"})
         number = party.get("sequence-number")
         if number is not None and not _is_count(number, minimum=0):
-            raise error("sequence-number must be a whole number of at least 0.",
+            raise error(f"sequence-number must be a whole number from 0 to {MAX_COUNT}.",
                         "invalid_contributor", f"{index}/sequence-number")  # fmt: skip
 
 

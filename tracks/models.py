@@ -263,9 +263,19 @@ class Track(TimeStampedModel):
         if errors:
             raise ValidationError(errors)
 
-    def parent_problem(self, parent_ids, relation):
+    def parent_problem(self, parent_ids, relation, product_id=None):
         """A ValidationError when ``parent_ids`` as ``relation`` parents (remix_of, stem_of)
-        would make this track its own ancestor; None when they are fine."""
+        are tracks of another organization than ``product_id``'s (default: this track's
+        product), or would make this track its own ancestor; None when they are fine."""
+        product_id = product_id or self.product_id
+        if parent_ids and product_id is not None:
+            own = Product.objects.filter(pk=product_id).values("label__organization_id")
+            foreign = Track.objects.filter(pk__in=parent_ids).exclude(
+                product__label__organization_id=models.Subquery(own)
+            )
+            if foreign.exists():
+                message = "A parent must be a track of the same organization."
+                return ValidationError(message, "foreign_parent")
         if self.pk is None:
             return None
         if self.pk in parent_ids:

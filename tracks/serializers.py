@@ -73,7 +73,10 @@ class TrackSerializer(ResourceSerializer):
     def validate(self, attrs):
         parents = attrs.get("remix_of")
         if parents is not None and self.instance is not None:
-            problem = self.instance.parent_problem([track.pk for track in parents], "remix_of")
+            product = attrs.get("product")
+            problem = self.instance.parent_problem(
+                [track.pk for track in parents], "remix_of", product and product.pk
+            )
             if problem:
                 raise serializers.ValidationError({"remix_of": get_error_detail(problem)})
         return super().validate(attrs)

@@ -251,12 +251,12 @@ class ResourceDescriber:
             data["id"] = {"type": "string", "pattern": ID_PATTERN}
             required.append("id")
         data["attributes"] = obj(attributes, required_attributes, additionalProperties=False)
-        if not partial:
-            data["attributes"].update(getattr(self.schema.serializer_class, "create_rules", {}))
+        create_rules = {} if partial else getattr(self.schema.serializer_class, "create_rules", {})
+        data["attributes"].update(create_rules)
         data["relationships"] = obj(
             relationships, required_relationships, additionalProperties=False
         )
-        if required_attributes:
+        if required_attributes or create_rules:  # the rules need members: attributes too
             required.append("attributes")
         if required_relationships:
             required.append("relationships")

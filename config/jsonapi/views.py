@@ -90,6 +90,15 @@ class ResourceViewSet(viewsets.GenericViewSet):
         self.query = QueryParameters(request, schema, query_families(self.action, rel))
         self.documents = DocumentBuilder(request, self.query, self.get_serializer_context())
 
+    def check_permissions(self, request):
+        """A method this route does not serve is a 405 for anyone authenticated, whatever
+        their permissions (DRF would check the add/change/delete permission first)."""
+        if self.action is None:
+            if request.user is None:
+                self.permission_denied(request)  # 401: not authenticated
+            return
+        super().check_permissions(request)
+
     def error_pointer(self, field_name):
         """Where a validation error on ``field_name`` points in the request document."""
         if field_name.startswith("/"):
