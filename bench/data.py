@@ -26,16 +26,20 @@ def destroy_database(old_name):
 
 
 def create_catalog(products=100, tracks_per_product=10):
-    """``products`` products of ``tracks_per_product`` tracks over ten labels; returns a
-    read-write Bearer token for them."""
+    """``products`` products of ``tracks_per_product`` tracks over ten labels of one
+    organization; returns a read-write Bearer token acting in it."""
     from django.contrib.auth import get_user_model
 
     from config.tokens import issue_access_token
+    from organizations.models import Organization
     from products.models import Label, Language, Product
     from tracks.models import Track
 
     english = Language.objects.get(code="en")
-    labels = Label.objects.bulk_create([Label(name=f"Label {n}") for n in range(10)])
+    organization = Organization.objects.create(name="Bench", slug="bench")
+    labels = Label.objects.bulk_create(
+        [Label(name=f"Label {n}", organization=organization) for n in range(10)]
+    )
     catalog = Product.objects.bulk_create(
         Product(name=f"Product {n}", label=labels[n % 10], language=english)
         for n in range(products)
@@ -55,4 +59,7 @@ def create_catalog(products=100, tracks_per_product=10):
         for t in range(tracks_per_product)
     )
     user = get_user_model().objects.create_superuser("bench", "bench@example.com", None)
-    return issue_access_token(user, "read write", expires_in=7200, application_name="bench").token
+    token = issue_access_token(
+        user, "read write", expires_in=7200, application_name="bench", organization=organization
+    )
+    return token.token

@@ -7,6 +7,7 @@ parameters, documents, pagination, relationship and related endpoints.
 
 from django.db import DatabaseError, transaction
 from django.db.models import ProtectedError, RestrictedError
+from django.utils.cache import patch_vary_headers
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import permissions, status, viewsets
@@ -69,6 +70,13 @@ class ResourceViewSet(viewsets.GenericViewSet):
         except DatabaseError as exc:
             response = self.handle_exception(exc)
             return self.finalize_response(self.request, response, *args, **kwargs)
+        return response
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        """What a resource endpoint answers depends on the organization the request acts
+        in, which the X-Organization header may name: caches must keep them apart."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        patch_vary_headers(response, (tenancy.ORGANIZATION_HEADER,))
         return response
 
     @property

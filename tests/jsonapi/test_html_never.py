@@ -194,6 +194,8 @@ def test_every_api_response_varies_on_accept(api):
     assert [r.status_code for r in responses] == [200, 200, 201, 400, 404, 204, 401]
     for response in responses:
         assert "Accept" in response["Vary"]
+    for response in responses[:4] + responses[5:]:  # a resource endpoint answered
+        assert "X-Organization" in response["Vary"]  # the organization it acts in
 
 
 # The same through a live server.
