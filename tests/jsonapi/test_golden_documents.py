@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from organizations.models import Organization
 from products.models import Label, Product
+from tests.client import JsonApiClient
 from tests.factories import make_label, make_product, make_track
 from tracks.models import Track
 
@@ -30,9 +32,21 @@ URLS = {
 }
 
 
+# Far above the ids the sequence gives the suite's other organizations.
+ORGANIZATION_ID = 10**6
+
+
 @pytest.fixture
-def catalog(db):
+def api(admin_user, make_token):
+    """A client acting in the catalog's organization, whose id is fixed."""
+    organization = Organization.objects.create(pk=ORGANIZATION_ID, name="Golden", slug="golden")
+    return JsonApiClient(make_token(admin_user, organization=organization))
+
+
+@pytest.fixture
+def catalog(api):
     """Four labels, eight products, 24 tracks, with fixed ids and timestamps."""
+    organization = Organization.objects.get(pk=ORGANIZATION_ID)
     with connection.cursor() as cursor:
         for table in ("tracks_track", "products_product", "products_label"):
             if connection.vendor == "postgresql":
@@ -40,7 +54,9 @@ def catalog(db):
             else:
                 cursor.execute("DELETE FROM sqlite_sequence WHERE name = %s", [table])
     for n in range(4):
-        label = make_label(name=f"Label {n}", description=None if n % 2 else "Indie")
+        label = make_label(
+            name=f"Label {n}", description=None if n % 2 else "Indie", organization=organization
+        )
         for p in range(2):
             product = make_product(label=label, name=f"Product {n}-{p}")
             for t in range(3):
