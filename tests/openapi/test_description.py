@@ -170,3 +170,17 @@ def test_root_leads_to_the_api_docs(client):
     response = client.get("/")
     assert response.status_code == 302
     assert response["Location"] == "/api/docs/"
+
+
+def test_every_resource_operation_takes_the_organization_header(description):
+    for path, item in description["paths"].items():
+        if path == "/api/v1/":
+            continue  # the index: no resource
+        for method, op in item.items():
+            if method not in ("get", "post", "patch", "delete"):
+                continue
+            header = parameter(op, "X-Organization")
+            assert header["in"] == "header" and not header.get("required"), (path, method)
+            assert "403" in op["responses"], (path, method)
+    organizations = description["paths"]["/api/v1/organizations"]
+    assert set(organizations) - {"parameters"} == {"get"}  # read-only through the API
