@@ -12,7 +12,7 @@ UPCS = ["036000291452", "4006381333931", "9780306406157", "5901234123457", "0012
 
 
 def isrc(n):
-    return f"ESA11231{n:04d}"
+    return f"ESA11{n % 10**7:07d}"  # year and designation code: 7 digits, whatever n
 
 
 def default_organization():

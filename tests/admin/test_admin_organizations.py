@@ -58,6 +58,7 @@ def test_staff_see_and_offer_only_their_organizations_rows(live_server, browser_
     page.click("#id_label + .select2 .select2-selection")
     page.fill(".select2-container--open .select2-search__field", "Records")
     page.wait_for_selector(".select2-results__option:has-text('My Records')")
+    page.wait_for_selector(".select2-results__option.loading-results", state="detached")
     options = page.locator(".select2-results__option").all_inner_texts()
     assert options == ["My Records"]
 
