@@ -60,3 +60,21 @@ class CacheEntry(models.Model):
 
     def __str__(self):
         return self.cache_key
+
+
+class UploadReceipt(models.Model):
+    """An upload target that has received, or is receiving, its file (config/uploads.py).
+
+    The primary key is the target's nonce: the database lets one upload claim it, so a
+    second upload to the same target, even a concurrent one, is refused.
+    """
+
+    nonce = models.CharField(max_length=32, primary_key=True)
+    purpose = models.CharField(max_length=50)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.purpose} upload {self.nonce}"

@@ -186,6 +186,11 @@ STORAGES = {
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
+# Signed upload targets (config/uploads.py): how long a target is valid, the largest file.
+UPLOAD_TTL_SECONDS = int(os.environ.get("UPLOAD_TTL_SECONDS", "3600"))
+UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(2 * 1024**3)))
+FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
+
 # Master audio records (tracks.Record).
 RECORD_MAX_BYTES = int(os.environ.get("RECORD_MAX_BYTES", str(2 * 1024**3)))
 # Hosts the server may fetch `original-url` from; empty turns the feature off.

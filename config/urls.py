@@ -12,6 +12,7 @@ from oauth2_provider import views as oauth2_views
 from config.jsonapi.discovery import ApiIndexView
 from config.jsonapi.documents import API_PREFIX
 from config.jsonapi.views import not_found
+from config.uploads import UploadView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="api-docs"), name="home"),
@@ -24,6 +25,7 @@ urlpatterns = [
         SpectacularRedocView.as_view(url_name="openapi-json", template_name="api/redoc.html"),
         name="api-redoc",
     ),
+    path(f"{API_PREFIX}uploads/<str:token>", UploadView.as_view(), name="upload"),
     path(API_PREFIX, include("organizations.urls")),
     path(API_PREFIX, include("products.urls")),
     path(API_PREFIX, include("tracks.urls")),

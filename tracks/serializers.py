@@ -7,7 +7,7 @@ from django.core.files.base import ContentFile
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
-from config.jsonapi.fields import Base64FileField, StrictBooleanField
+from config.jsonapi.fields import Base64FileField, StrictBooleanField, StrictCharField
 from config.jsonapi.relations import Relationship
 from config.jsonapi.serializers import ResourceSerializer
 from products.models import Language, Product
@@ -82,6 +82,13 @@ class TrackSerializer(ResourceSerializer):
         return super().validate(attrs)
 
 
+# original-url given as a URL (null counts as not sent).
+SENT_ORIGINAL_URL = {
+    "required": ["original-url"],
+    "properties": {"original-url": {"type": "string"}},
+}
+
+
 class RecordSerializer(ResourceSerializer):
     """A master audio file: sent as base64 (``new-file``) or fetched (``original-url``);
     everything else about it is read from the file by the server."""
@@ -98,8 +105,8 @@ class RecordSerializer(ResourceSerializer):
     # original-url, never both.
     create_rules = {
         "oneOf": [
-            {"required": ["new-file", "filename"], "not": {"required": ["original-url"]}},
-            {"required": ["original-url"], "not": {"required": ["new-file"]}},
+            {"required": ["new-file", "filename"], "not": SENT_ORIGINAL_URL},
+            {**SENT_ORIGINAL_URL, "not": {"required": ["new-file"]}},
         ]
     }
     file = serializers.JSONField(source="file_info", read_only=True)
@@ -155,3 +162,12 @@ def filename_from(url):
     except DjangoValidationError:
         return "master.flac"
     return name or "master.flac"
+
+
+class RecordUploadTargetSerializer(serializers.Serializer):
+    """Asks for a target to upload a record's master to (``POST /records/upload-targets``):
+    the track the record will belong to and, optionally, the file's name."""
+
+    track = Relationship("tracks", queryset=Track.objects.all())
+    filename = StrictCharField(required=False, max_length=255, validators=[validate_filename])
+    members = {"attributes": {"filename"}, "relationships": {"track"}}

@@ -89,7 +89,23 @@ ERROR_DOCUMENT = obj(
     {"jsonapi": ref("JsonApi"), "errors": {"type": "array", "items": ref("Error"), "minItems": 1}},
     ["jsonapi", "errors"],
 )
-SHARED = {"JsonApi": JSONAPI_OBJECT, "PageMeta": PAGE_META, "Error": ERROR_OBJECT}
+UPLOAD_TARGET = obj(
+    {
+        "method": {"type": "string", "enum": ["PUT", "POST"]},
+        "upload-url": {"type": "string", "format": "uri"},
+        "ttl": {"type": "integer", "minimum": 1, "description": "Seconds."},
+        "expires-at": {"type": "string", "format": "date-time"},
+    },
+    ["method", "upload-url", "ttl", "expires-at"],
+    description="A signed, single-use, expiring URL that takes the file without a token "
+    "(config/uploads.py); ask for a new one rather than storing it.",
+)
+SHARED = {
+    "JsonApi": JSONAPI_OBJECT,
+    "PageMeta": PAGE_META,
+    "Error": ERROR_OBJECT,
+    "UploadTarget": UPLOAD_TARGET,
+}
 
 ERRORS = {
     400: "A malformed document, header or query parameter.",
@@ -98,7 +114,10 @@ ERRORS = {
     "not allow this, or the request names no organization it may act in.",
     404: "No such resource.",
     406: "Accept allows no JSON:API media type this server can produce.",
-    409: "A conflict: wrong type or id, a uniqueness clash, or a resource still in use.",
+    409: "A conflict: wrong type or id, a uniqueness clash, a resource still in use, or an "
+    "upload target that has received its file.",
+    411: "No Content-Length: an upload must state its size.",
+    413: "The file is larger than the limit.",
     415: "The body is not application/vnd.api+json without unsupported parameters.",
     422: "The document is well formed but its values are invalid (see source.pointer).",
     429: "Too many requests: retry after Retry-After seconds.",
@@ -232,6 +251,26 @@ class ResourceDescriber:
             }
         return {**identifier, "nullable": True} if rel.allow_null else identifier
 
+    def upload_target_request(self, serializer_class):
+        """The document asking for an upload target: the members ``serializer_class``
+        takes, described as the resource's own members of those names."""
+        attributes = {
+            member: self.attribute(member.replace("-", "_"), "request")
+            for member in serializer_class.members["attributes"]
+        }
+        relationships = {
+            member: obj(
+                {"data": self.linkage(self.schema.relationships[member], request=True)}, ["data"]
+            )
+            for member in serializer_class.members["relationships"]
+        }
+        data = {
+            "type": {"type": "string", "enum": [self.schema.type]},
+            "attributes": obj(attributes, additionalProperties=False),
+            "relationships": obj(relationships, list(relationships), additionalProperties=False),
+        }
+        return obj({"data": obj(data, ["type", "relationships"])}, ["data"])
+
     def write_document(self, partial):
         """The document of a create (``partial=False``) or an update."""
         attributes, required_attributes = {}, []
@@ -290,7 +329,8 @@ def comma_list(items, **extra):
 
 FILTER_TYPES = (
     (IntegerInFilter, lambda f: comma_list(number_schema(f, "integer"), minItems=1)),
-    (CharInFilter, lambda f: comma_list({"type": "string", "minLength": 1}, minItems=1)),
+    # An item holds no comma: a comma separates items (an encoded one too, once decoded).
+    (CharInFilter, lambda f: comma_list({"type": "string", "pattern": "^[^,]+$"}, minItems=1)),
     (IntegerFilter, lambda f: number_schema(f, "integer")),
     (django_filters.NumberFilter, lambda f: number_schema(f, "number")),
     (StrictBooleanFilter, lambda f: {"type": "string", "enum": ["true", "false"]}),
@@ -404,6 +444,8 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
         resource = self.resource.type.replace("/", "-")
         if self.action in words:
             return f"{words[self.action]}-{resource}"
+        if self.action == "upload_target":
+            return f"issue-{resource}-upload-target"
         kind = {
             "relationship": "get-relationship",
             "update_relationship": "update-relationship",
@@ -421,6 +463,7 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
             "related": "Get the {member} of a {type} resource",
             "relationship": "Get the {member} linkage of a {type} resource",
             "update_relationship": "Replace the {member} linkage of a {type} resource",
+            "upload_target": "Get a signed target to upload a new {type} resource's file to",
         }
         return summaries[self.action].format(type=self.resource.type, member=self.member)
 
@@ -524,6 +567,14 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
                 component_name(resource.type, "UpdateDocument" if partial else "CreateDocument"),
                 lambda auto: ResourceDescriber(auto, resource).write_document(partial),
             )
+        if self.action == "upload_target":
+            resource, serializer_class = self.resource, self.view.upload_target_serializer
+            return Document(
+                component_name(resource.type, "UploadTargetRequestDocument"),
+                lambda auto: ResourceDescriber(auto, resource).upload_target_request(
+                    serializer_class
+                ),
+            )
         if self.action == "update_relationship":
             rel = self.related_rel
             name = component_name(self.resource.type, f"{self.member}-linkage-document")
@@ -562,6 +613,18 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
             return self.resource_document(resource)
         if self.action == "destroy":
             return None
+        if self.action == "upload_target":
+            meta = self.view.upload_target_meta
+            return Document(
+                component_name(resource.type, "UploadTargetDocument"),
+                lambda auto: obj(
+                    {
+                        "jsonapi": register_shared(auto, "JsonApi"),
+                        "meta": obj({meta: register_shared(auto, "UploadTarget")}, [meta]),
+                    },
+                    ["jsonapi", "meta"],
+                ),
+            )
         rel = self.related_rel
         if self.action == "related":
             related = self.related_schema()

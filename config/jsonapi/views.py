@@ -40,6 +40,7 @@ ACTION_PARAMETERS = {
     "related": {"include", "fields", "page"},
     "relationship": set(),
     "update_relationship": set(),
+    "upload_target": set(),
 }
 
 

@@ -1,0 +1,261 @@
+"""Signed upload targets: the one way a resource takes a large file.
+
+A resource issues a target (``issue``): a URL signed for one purpose and one object, valid
+for ``UPLOAD_TTL_SECONDS``. The URL authorises the upload by itself, without a Bearer
+token, like the signed URLs of AudioDN's seed. ``UploadView`` receives the bytes: it checks
+the signature and the expiry when the upload starts (a long upload is not cut off), claims
+the target once (a second upload, even a concurrent one, is a ``409``), streams the body
+to a temporary file in chunks (memory stays flat whatever the size), and hands the file to
+the purpose's ``receive``, which validates it and stores it through the models.
+
+A purpose is registered by the app that owns the resource::
+
+    uploads.register(uploads.Purpose("records", receive=..., max_bytes=...))
+"""
+
+import re
+import secrets
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config import storage
+from config.jsonapi.documents import DocumentBuilder
+from config.jsonapi.openapi import Document, JsonApiDocumentSchema, error_responses
+from config.jsonapi.query import QueryParameters
+
+SALT = "config.uploads"
+CHUNK_SIZE = 1024 * 1024
+_purposes = {}
+
+
+@dataclass(frozen=True)
+class Purpose:
+    name: str
+    receive: Callable  # (key, options, file, request) -> Response; ValidationError if bad
+    max_bytes: Callable = lambda: settings.UPLOAD_MAX_BYTES
+    method: str = "PUT"
+
+
+def register(purpose):
+    _purposes[purpose.name] = purpose
+
+
+class UploadRefused(exceptions.PermissionDenied):
+    """403: the target's signature is not ours, has expired, or is used for what it is not."""
+
+
+class AlreadyReceived(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This upload target has already received its file."
+    default_code = "already_received"
+
+
+class LengthRequired(exceptions.APIException):
+    status_code = status.HTTP_411_LENGTH_REQUIRED
+    default_detail = "Send the file with a Content-Length header."
+    default_code = "length_required"
+
+
+class TooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "file_too_large"
+
+
+class Incomplete(exceptions.ParseError):
+    default_detail = "The body ended before Content-Length bytes arrived."
+    default_code = "incomplete_body"
+
+
+def issue(request, purpose, key, **options):
+    """A new target for uploading ``purpose``'s file of object ``key``, as a JSON object;
+    ``options`` (signed with it) reach the purpose's ``receive``."""
+    ttl = settings.UPLOAD_TTL_SECONDS
+    method = _purposes[purpose].method
+    # The expiry is signed into the target: what the answer says is what the upload meets.
+    expires = int(time.time()) + ttl
+    payload = {"p": purpose, "k": str(key), "n": secrets.token_hex(16), "m": method}
+    token = signing.dumps({**payload, "e": expires, "o": options}, salt=SALT, compress=True)
+    return {
+        "method": method,
+        "upload-url": request.build_absolute_uri(reverse("upload", args=[token])),
+        "ttl": ttl,
+        "expires-at": datetime.fromtimestamp(expires, UTC).isoformat(),
+    }
+
+
+def verify(token, method):
+    """The purpose and payload a token holds; ``UploadRefused`` unless it is valid now."""
+    try:
+        payload = signing.loads(token, salt=SALT)
+    except signing.BadSignature:
+        payload = None
+    shape = {"p": str, "k": str, "n": str, "m": str, "e": int, "o": dict}
+    valid = isinstance(payload, dict) and all(
+        isinstance(payload.get(name), kind) for name, kind in shape.items()
+    )
+    purpose = _purposes.get(payload["p"]) if valid else None
+    if purpose is None:
+        raise UploadRefused("This is not a valid upload target.", "invalid_signature")
+    if time.time() > payload["e"]:
+        raise UploadRefused("This upload target has expired: ask for a new one.", "expired")
+    if method != payload["m"]:
+        raise UploadRefused(f"This upload target takes {payload['m']}.", "wrong_method")
+    return purpose, payload
+
+
+def claim(nonce, purpose):
+    """Claim the target for this upload, committed at once so that a concurrent upload to
+    the same target sees it; ``AlreadyReceived`` when another upload has it."""
+    from .models import UploadReceipt
+
+    try:
+        with transaction.atomic():
+            UploadReceipt.objects.create(nonce=nonce, purpose=purpose.name)
+    except IntegrityError:
+        raise AlreadyReceived() from None
+
+
+def release(nonce):
+    """Give a target back after a failed upload, so that the client may try again."""
+    from .models import UploadReceipt
+
+    UploadReceipt.objects.filter(nonce=nonce).delete()
+
+
+def receive_body(request, max_bytes):
+    """The request body, streamed to a temporary file in CHUNK_SIZE pieces."""
+    length = request.META.get("CONTENT_LENGTH") or ""
+    if not re.fullmatch(r"[0-9]{1,19}", length):
+        raise LengthRequired()
+    length = int(length)
+    if length > max_bytes:
+        raise TooLarge(f"The file is larger than the limit of {max_bytes} bytes.")
+    # Closed by the caller (``with file``), or below when the body does not arrive whole.
+    file = tempfile.NamedTemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR, suffix=".upload")  # noqa: SIM115
+    received = 0
+    try:
+        while received < length:
+            chunk = request.stream.read(min(CHUNK_SIZE, length - received))
+            if not chunk:
+                raise Incomplete()
+            received += len(chunk)
+            file.write(chunk)
+        file.flush()
+        file.seek(0)
+        return file
+    except BaseException:
+        file.close()
+        raise
+
+
+def release_on_failure(nonce, receive):
+    """Run ``receive()`` in one transaction with the files it stores; when it fails or
+    answers an error, roll it back and give the target back."""
+    try:
+        with storage.atomic():
+            response = receive()
+            if response.status_code >= 400:
+                transaction.set_rollback(True)
+    except BaseException:
+        release(nonce)
+        raise
+    if response.status_code >= 400:
+        release(nonce)
+    return response
+
+
+def created(request, serializer_class, instance):
+    """201 with the resource's document, as its own endpoint renders it."""
+    schema = serializer_class.schema()
+    query = QueryParameters(request, schema, set())
+    document = DocumentBuilder(request, query, {"request": request}).single(schema, instance)
+    return Response(document, status=201, headers={"Location": document["links"]["self"]})
+
+
+class UploadSchema(JsonApiDocumentSchema):
+    """The upload endpoint: the body is the file itself, whatever its type."""
+
+    def get_operation_id(self):
+        return "upload-file"
+
+    def get_tags(self):
+        return ["uploads"]
+
+    def get_filter_backends(self):
+        return []
+
+    def get_summary(self):
+        return "Upload the file of a signed upload target (no Bearer token: the URL authorises)"
+
+    def map_parsers(self):
+        return ["application/octet-stream"]
+
+    def get_request_serializer(self):
+        return Document("UploadBody", lambda auto: {"type": "string", "format": "binary"})
+
+    def get_auth(self):
+        return []
+
+    def get_override_parameters(self):
+        token = OpenApiParameter(
+            "token",
+            {"type": "string"},
+            OpenApiParameter.PATH,
+            required=True,
+            description="The signed token of the target's upload-url.",
+        )
+        return [*super().get_override_parameters(), token]
+
+    def get_response_serializers(self):
+        created_document = Document(
+            "UploadedResourceDocument",
+            lambda auto: {
+                "type": "object",
+                "required": ["data"],
+                "properties": {"data": {"type": "object"}},
+                "description": "The resource the file made, as its own endpoint renders it.",
+            },
+        )
+        return {
+            201: OpenApiResponse(created_document, description="Received and stored."),
+            **error_responses([400, 403, 404, 406, 409, 411, 413, 422, 429]),
+        }
+
+
+class UploadView(APIView):
+    """Receives the file of a signed upload target (``issue``)."""
+
+    authentication_classes = []
+    permission_classes = []
+    parser_classes = []  # the body is the file, read as a stream
+    schema = UploadSchema()
+    http_method_names = ["put"]
+
+    def put(self, request, token):
+        purpose, payload = verify(token, request.method)
+        nonce = payload["n"]
+        claim(nonce, purpose)
+        try:
+            file = receive_body(request, purpose.max_bytes())
+        except BaseException:
+            release(nonce)
+            raise
+        with file:
+            return release_on_failure(
+                nonce, lambda: purpose.receive(payload["k"], payload["o"], file, request)
+            )
+
+    def error_pointer(self, field_name):
+        return None  # the body is a file, not a document: errors name no member
