@@ -94,6 +94,9 @@ INSTALLED_APPS = [
     "organizations",
     "products",
     "tracks",
+    "collections_app",  # before django_tasks_db: its db_worker command adds recovery
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -190,6 +193,13 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 UPLOAD_TTL_SECONDS = int(os.environ.get("UPLOAD_TTL_SECONDS", "3600"))
 UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(2 * 1024**3)))
 FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
+
+# Background tasks (django-tasks): the database backend, run by `manage.py db_worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A collection track's processing run beats every quarter of this; one silent for this long
+# lost its worker and is retried, up to PROCESSING_MAX_ATTEMPTS runs, then marked "error".
+PROCESSING_TIMEOUT_SECONDS = float(os.environ.get("PROCESSING_TIMEOUT_SECONDS", "120"))
+PROCESSING_MAX_ATTEMPTS = int(os.environ.get("PROCESSING_MAX_ATTEMPTS", "3"))
 
 # Master audio records (tracks.Record).
 RECORD_MAX_BYTES = int(os.environ.get("RECORD_MAX_BYTES", str(2 * 1024**3)))

@@ -23,7 +23,9 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.db import IntegrityError, transaction
+from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import exceptions, status
@@ -32,6 +34,7 @@ from rest_framework.views import APIView
 
 from config import storage
 from config.jsonapi.documents import DocumentBuilder
+from config.jsonapi.negotiation import content_type
 from config.jsonapi.openapi import Document, JsonApiDocumentSchema, error_responses
 from config.jsonapi.query import QueryParameters
 
@@ -71,6 +74,10 @@ class LengthRequired(exceptions.APIException):
 class TooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "file_too_large"
+
+
+class NoFile(exceptions.ValidationError):
+    """422: a form upload without its file."""
 
 
 class Incomplete(exceptions.ParseError):
@@ -160,6 +167,37 @@ def receive_body(request, max_bytes):
         raise
 
 
+FORM_FIELD = "file"
+FORM_OVERHEAD = 64 * 1024  # room for the multipart boundaries and headers around the file
+
+
+def receive_form_file(request, max_bytes):
+    """The file of a ``multipart/form-data`` body's ``file`` field; Django's upload
+    handlers keep a large one in a temporary file, not in memory."""
+    media_type = content_type(request)
+    if media_type is None or (media_type.type, media_type.subtype) != ("multipart", "form-data"):
+        raise exceptions.UnsupportedMediaType(
+            request.META.get("CONTENT_TYPE", ""),
+            f"Send the file as multipart/form-data, in the field '{FORM_FIELD}'.",
+        )
+    length = request.META.get("CONTENT_LENGTH") or ""
+    if not re.fullmatch(r"[0-9]{1,19}", length):
+        raise LengthRequired()
+    if int(length) > max_bytes + FORM_OVERHEAD:
+        raise TooLarge(f"The file is larger than the limit of {max_bytes} bytes.")
+    try:
+        files = request._request.FILES
+    except (MultiPartParserError, RequestDataTooBig, TooManyFilesSent) as exc:
+        raise exceptions.ParseError(f"The multipart body is malformed: {exc}") from exc
+    file = files.get(FORM_FIELD)
+    if file is None:
+        raise NoFile(f"Send the file in the multipart field '{FORM_FIELD}'.", "required")
+    if file.size > max_bytes:
+        file.close()
+        raise TooLarge(f"The file is larger than the limit of {max_bytes} bytes.")
+    return file
+
+
 def release_on_failure(nonce, receive):
     """Run ``receive()`` in one transaction with the files it stores; when it fails or
     answers an error, roll it back and give the target back."""
@@ -178,17 +216,27 @@ def release_on_failure(nonce, receive):
 
 def created(request, serializer_class, instance):
     """201 with the resource's document, as its own endpoint renders it."""
-    schema = serializer_class.schema()
-    query = QueryParameters(request, schema, set())
-    document = DocumentBuilder(request, query, {"request": request}).single(schema, instance)
+    document = resource_document(request, serializer_class, instance)
     return Response(document, status=201, headers={"Location": document["links"]["self"]})
 
 
+def received(request, serializer_class, instance):
+    """200 with the document of the resource the file was for, as it now stands."""
+    return Response(resource_document(request, serializer_class, instance))
+
+
+def resource_document(request, serializer_class, instance):
+    schema = serializer_class.schema()
+    query = QueryParameters(request, schema, set())
+    return DocumentBuilder(request, query, {"request": request}).single(schema, instance)
+
+
 class UploadSchema(JsonApiDocumentSchema):
-    """The upload endpoint: the body is the file itself, whatever its type."""
+    """The upload endpoint: a PUT's body is the file itself, whatever its type; a POST's is
+    a multipart form with the file in its ``file`` field."""
 
     def get_operation_id(self):
-        return "upload-file"
+        return "upload-file" if self.method == "PUT" else "upload-form-file"
 
     def get_tags(self):
         return ["uploads"]
@@ -197,13 +245,23 @@ class UploadSchema(JsonApiDocumentSchema):
         return []
 
     def get_summary(self):
-        return "Upload the file of a signed upload target (no Bearer token: the URL authorises)"
+        how = "the file as the body" if self.method == "PUT" else "a multipart form"
+        return f"Upload the file of a signed upload target, {how} (the URL authorises)"
 
     def map_parsers(self):
-        return ["application/octet-stream"]
+        return ["application/octet-stream" if self.method == "PUT" else "multipart/form-data"]
 
     def get_request_serializer(self):
-        return Document("UploadBody", lambda auto: {"type": "string", "format": "binary"})
+        if self.method == "PUT":
+            return Document("UploadBody", lambda auto: {"type": "string", "format": "binary"})
+        return Document(
+            "UploadForm",
+            lambda auto: {
+                "type": "object",
+                "required": [FORM_FIELD],
+                "properties": {FORM_FIELD: {"type": "string", "format": "binary"}},
+            },
+        )
 
     def get_auth(self):
         return []
@@ -219,19 +277,23 @@ class UploadSchema(JsonApiDocumentSchema):
         return [*super().get_override_parameters(), token]
 
     def get_response_serializers(self):
-        created_document = Document(
+        document = Document(
             "UploadedResourceDocument",
             lambda auto: {
                 "type": "object",
                 "required": ["data"],
                 "properties": {"data": {"type": "object"}},
-                "description": "The resource the file made, as its own endpoint renders it.",
+                "description": "The resource the file made or was for, as its own endpoint "
+                "renders it.",
             },
         )
-        return {
-            201: OpenApiResponse(created_document, description="Received and stored."),
-            **error_responses([400, 403, 404, 406, 409, 411, 413, 422, 429]),
-        }
+        responses = {200: OpenApiResponse(document, description="Received: the resource now.")}
+        if self.method == "PUT":
+            responses[201] = OpenApiResponse(document, description="Received: a new resource.")
+        errors = [400, 403, 404, 406, 409, 411, 413, 422, 429]
+        if self.method == "POST":
+            errors.append(415)
+        return {**responses, **error_responses(sorted(errors))}
 
 
 class UploadView(APIView):
@@ -241,14 +303,20 @@ class UploadView(APIView):
     permission_classes = []
     parser_classes = []  # the body is the file, read as a stream
     schema = UploadSchema()
-    http_method_names = ["put"]
+    http_method_names = ["put", "post"]  # as the target says: audio PUT, covers POST
 
     def put(self, request, token):
+        return self._receive(request, token, receive_body)
+
+    def post(self, request, token):
+        return self._receive(request, token, receive_form_file)
+
+    def _receive(self, request, token, read_file):
         purpose, payload = verify(token, request.method)
         nonce = payload["n"]
         claim(nonce, purpose)
         try:
-            file = receive_body(request, purpose.max_bytes())
+            file = read_file(request, purpose.max_bytes())
         except BaseException:
             release(nonce)
             raise

@@ -85,7 +85,9 @@ def editor(organization):
     """A member with the editor role and every add/change/delete permission of the catalog."""
     user = get_user_model().objects.create_user("editor", password="pw")
     user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label__in=["products", "tracks"])
+        Permission.objects.filter(
+            content_type__app_label__in=["products", "tracks", "collections_app"]
+        )
     )
     add_member(user, organization, "editor")
     return user

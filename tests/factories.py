@@ -2,6 +2,7 @@
 
 import itertools
 
+from collections_app.models import Collection, CollectionTrack
 from organizations.models import Membership, Organization
 from products.models import Label, Language, Product
 from tracks.models import Track
@@ -81,3 +82,16 @@ def track_document(product, **attributes):
             },
         }
     }
+
+
+def make_collection(**fields):
+    fields.setdefault("organization", default_organization())
+    fields.setdefault("title", f"Collection {next(_counter)}")
+    return Collection.objects.create(**fields)
+
+
+def make_collection_track(**fields):
+    if "collection" not in fields:
+        fields["collection"] = make_collection()
+    fields.setdefault("file_name", f"track-{next(_counter)}.wav")
+    return CollectionTrack.objects.create(**fields)

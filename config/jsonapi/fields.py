@@ -38,6 +38,11 @@ class StrictSlugField(StrictTypeMixin, serializers.SlugField):
     expected = "string"
 
 
+class StrictUUIDField(StrictTypeMixin, serializers.UUIDField):
+    json_types = (str,)  # DRF's would take a JSON integer as the UUID's 128-bit value
+    expected = "UUID string"
+
+
 class StrictIntegerField(StrictTypeMixin, serializers.IntegerField):
     json_types = (int,)
     expected = "whole number"

@@ -66,6 +66,10 @@ class CharInFilter(django_filters.BaseInFilter, django_filters.CharFilter):
     """``filter[id]=en,es``: a comma-separated list of string ids."""
 
 
+class UUIDInFilter(django_filters.BaseInFilter, django_filters.UUIDFilter):
+    """``filter[id]=<uuid>,<uuid>``: a comma-separated list of UUID ids."""
+
+
 class StrictBooleanFilter(django_filters.ChoiceFilter):
     """``true`` or ``false`` only: anything else is a 400, not a silently ignored filter."""
 

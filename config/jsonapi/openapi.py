@@ -26,7 +26,13 @@ from rest_framework import serializers
 
 from . import JSONAPI_MEDIA_TYPE
 from .fields import Base64FileField, NormalizedCharField
-from .filters import CharInFilter, IntegerFilter, IntegerInFilter, StrictBooleanFilter
+from .filters import (
+    CharInFilter,
+    IntegerFilter,
+    IntegerInFilter,
+    StrictBooleanFilter,
+    UUIDInFilter,
+)
 from .middleware import REQUEST_ID_HEADER
 from .relations import RESOURCE_ID
 from .schema import MAX_INCLUDE_DEPTH, MAX_TO_MANY_HOPS
@@ -100,11 +106,27 @@ UPLOAD_TARGET = obj(
     description="A signed, single-use, expiring URL that takes the file without a token "
     "(config/uploads.py); ask for a new one rather than storing it.",
 )
+OFFSET_PAGE_META = obj(
+    {
+        "offset": {"type": "integer", "minimum": 0},
+        "limit": {"type": "integer", "minimum": 1},
+        "total": {"type": "integer", "minimum": 0},
+    },
+    ["offset", "limit", "total"],
+)
 SHARED = {
     "JsonApi": JSONAPI_OBJECT,
     "PageMeta": PAGE_META,
+    # page[offset]/page[limit] answer the second form (config/jsonapi/pagination.py).
+    "OffsetOrPageMeta": {"oneOf": [PAGE_META, OFFSET_PAGE_META]},
     "Error": ERROR_OBJECT,
     "UploadTarget": UPLOAD_TARGET,
+}
+
+# The query parameters a resource takes of its own (ResourceViewSet.query_options).
+QUERY_OPTIONS = {
+    "cascade": "true deletes the resource's children with it; otherwise a resource that "
+    "still has children is a 409.",
 }
 
 ERRORS = {
@@ -274,7 +296,8 @@ class ResourceDescriber:
     def write_document(self, partial):
         """The document of a create (``partial=False``) or an update."""
         attributes, required_attributes = {}, []
-        for member, name in self.schema.writable_attributes.items():
+        writable = self.schema.updatable_attributes if partial else self.schema.writable_attributes
+        for member, name in writable.items():
             attributes[member] = self.attribute(name, "request")
             if self.fields[name].required and not partial:
                 required_attributes.append(member)
@@ -331,6 +354,8 @@ FILTER_TYPES = (
     (IntegerInFilter, lambda f: comma_list(number_schema(f, "integer"), minItems=1)),
     # An item holds no comma: a comma separates items (an encoded one too, once decoded).
     (CharInFilter, lambda f: comma_list({"type": "string", "pattern": "^[^,]+$"}, minItems=1)),
+    (UUIDInFilter, lambda f: comma_list({"type": "string", "format": "uuid"}, minItems=1)),
+    (django_filters.UUIDFilter, lambda f: {"type": "string", "format": "uuid"}),
     (IntegerFilter, lambda f: number_schema(f, "integer")),
     (django_filters.NumberFilter, lambda f: number_schema(f, "number")),
     (StrictBooleanFilter, lambda f: {"type": "string", "enum": ["true", "false"]}),
@@ -446,6 +471,8 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
             return f"{words[self.action]}-{resource}"
         if self.action == "upload_target":
             return f"issue-{resource}-upload-target"
+        if self.action == "upload_targets":
+            return f"issue-{resource}-upload-targets"
         kind = {
             "relationship": "get-relationship",
             "update_relationship": "update-relationship",
@@ -464,6 +491,7 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
             "relationship": "Get the {member} linkage of a {type} resource",
             "update_relationship": "Replace the {member} linkage of a {type} resource",
             "upload_target": "Get a signed target to upload a new {type} resource's file to",
+            "upload_targets": "Get new signed targets to upload a {type} resource's files to",
         }
         return summaries[self.action].format(type=self.resource.type, member=self.member)
 
@@ -476,7 +504,8 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
         from .views import query_families
 
         related = self.action == "related"
-        families = query_families(self.action, self.related_rel if related else None)
+        options = self.view.query_options.get(self.action, ())
+        families = query_families(self.action, self.related_rel if related else None, options)
         described = self.related_schema() if related else self.resource
         parameters = super().get_override_parameters()
         parameters.append(
@@ -537,6 +566,14 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
                 schema = filter_schema(filter_)
                 explode = {} if schema["type"] != "array" else {"style": "form", "explode": False}
                 parameters.append(OpenApiParameter(f"filter[{public}]", schema, **explode))
+        for option in sorted(families & set(options)):
+            parameters.append(
+                OpenApiParameter(
+                    option,
+                    {"type": "string", "enum": ["true", "false"]},
+                    description=QUERY_OPTIONS[option],
+                )
+            )
         if "page" in families:
             parameters += [
                 OpenApiParameter(p["name"], p["schema"], description=p["description"])
@@ -587,7 +624,9 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
     def get_response_serializers(self):
         responses = {}
         success = self.success_document()
-        if self.action == "destroy":
+        if self.action == "destroy" and self.view.answer_deleted:
+            responses[200] = OpenApiResponse(success, description="Deleted: what it was.")
+        elif self.action == "destroy":
             responses[204] = OpenApiResponse(description="Deleted.")
         elif self.action == "create":
             responses[201] = OpenApiResponse(success, description="Created.")
@@ -609,10 +648,23 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
         resource = self.resource
         if self.action == "list":
             return self.collection_document(resource)
+        if self.action == "create" and self.view.upload_purposes:
+            return self.resource_document(resource, targets=list(self.view.upload_purposes))
         if self.action in ("retrieve", "create", "partial_update"):
             return self.resource_document(resource)
+        if self.action == "destroy" and self.view.answer_deleted:
+            return self.meta_document(
+                component_name(resource.type, "DeletedDocument"),
+                lambda auto: {"deleted": ResourceDescriber(auto, resource).resource()},
+            )
         if self.action == "destroy":
             return None
+        if self.action == "upload_targets":
+            targets = list(self.view.upload_purposes)
+            return self.meta_document(
+                component_name(resource.type, "UploadTargetsDocument"),
+                lambda auto: dict.fromkeys(targets, register_shared(auto, "UploadTarget")),
+            )
         if self.action == "upload_target":
             meta = self.view.upload_target_meta
             return Document(
@@ -649,24 +701,44 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
         refs = [ResourceDescriber(auto, schema).resource() for schema in types.values()]
         return {"type": "array", "items": {"oneOf": refs} if len(refs) > 1 else refs[0]}
 
-    def resource_document(self, resource, nullable=False):
-        suffix = "NullableDocument" if nullable else "Document"
+    def resource_document(self, resource, nullable=False, targets=()):
+        """A document of one resource; with ``targets``, a created resource's, whose meta
+        holds those upload targets."""
+        suffix = "NullableDocument" if nullable else "CreatedDocument" if targets else "Document"
 
         def build(auto):
             data = ResourceDescriber(auto, resource).resource()
-            return obj(
-                {
-                    "jsonapi": register_shared(auto, "JsonApi"),
-                    "data": {"allOf": [data], "nullable": True} if nullable else data,
-                    "included": self.included(auto, resource),
-                    "links": obj({"self": LINK}, ["self"]),
-                },
-                ["jsonapi", "data", "links"],
-            )
+            properties = {
+                "jsonapi": register_shared(auto, "JsonApi"),
+                "data": {"allOf": [data], "nullable": True} if nullable else data,
+                "included": self.included(auto, resource),
+                "links": obj({"self": LINK}, ["self"]),
+            }
+            required = ["jsonapi", "data", "links"]
+            if targets:
+                target = register_shared(auto, "UploadTarget")
+                properties["meta"] = obj(dict.fromkeys(targets, target), list(targets))
+                required.append("meta")
+            return obj(properties, required)
 
         return Document(component_name(resource.type, suffix), build)
 
+    @staticmethod
+    def meta_document(name, members):
+        """A document of top-level ``meta`` only, with ``members(auto)`` in it."""
+
+        def build(auto):
+            meta = members(auto)
+            return obj(
+                {"jsonapi": register_shared(auto, "JsonApi"), "meta": obj(meta, list(meta))},
+                ["jsonapi", "meta"],
+            )
+
+        return Document(name, build)
+
     def collection_document(self, resource):
+        meta_component = self.view.paginator.meta_component
+
         def build(auto):
             data = ResourceDescriber(auto, resource).resource()
             links = {name: LINK for name in ("self", "first", "last", "prev", "next")}
@@ -676,7 +748,7 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
                     "data": {"type": "array", "items": data},
                     "included": self.included(auto, resource),
                     "links": obj(links, ["self", "first", "last"]),
-                    "meta": obj({"page": register_shared(auto, "PageMeta")}, ["page"]),
+                    "meta": obj({"page": register_shared(auto, meta_component)}, ["page"]),
                 },
                 ["jsonapi", "data", "links", "meta"],
             )

@@ -1,4 +1,5 @@
-"""Page-number pagination with the distribution seed's ``meta.page`` block.
+"""Page-number pagination with the distribution seed's ``meta.page`` block, and AudioDN's
+offset pagination beside it for the resources that come from there.
 
 ``page[size]`` above the maximum is refused (400) rather than silently capped, and a page
 past the end is an empty ``data`` array with correct meta, not an error.
@@ -11,12 +12,15 @@ from urllib.parse import urlencode
 from .exceptions import InvalidQueryParameter
 
 NUMBER, SIZE = "page[number]", "page[size]"
+OFFSET, LIMIT = "page[offset]", "page[limit]"
 PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 class JsonApiPagination:
     default_page_size = 20
     max_page_size = 100
+    page_names = {"number", "size"}
+    meta_component = "PageMeta"  # its description (config/jsonapi/openapi.py)
 
     def _positive_int(self, params, name, parameter, default):
         raw = params.get(name)
@@ -27,6 +31,9 @@ class JsonApiPagination:
         return int(raw)
 
     def paginate_queryset(self, queryset, request, query):
+        for name in sorted(set(query.page) - self.page_names):
+            parameter = f"page[{name}]"
+            raise InvalidQueryParameter(parameter, f"{parameter} is not supported here.")
         self.request = request
         self.size = self._positive_int(query.page, "size", SIZE, self.default_page_size)
         if self.size > self.max_page_size:
@@ -79,7 +86,86 @@ class JsonApiPagination:
         return document
 
     def _link(self, number):
-        params = [(k, v) for k, v in self.request.query_params.items() if k not in {NUMBER, SIZE}]
-        params += [(NUMBER, number), (SIZE, self.size)]
-        query = urlencode(params, safe=",")
+        return self._link_to({NUMBER: number, SIZE: self.size})
+
+    def _link_to(self, page):
+        """This request's URL with ``page`` as its only page parameters."""
+        params = self.request.query_params.items()
+        params = [(k, v) for k, v in params if k not in {NUMBER, SIZE, OFFSET, LIMIT}]
+        query = urlencode([*params, *page.items()], safe=",")
         return f"{self.request.build_absolute_uri(self.request.path)}?{query}"
+
+
+class OffsetOrPageNumberPagination(JsonApiPagination):
+    """AudioDN's ``page[offset]``/``page[limit]`` (limit 1 to 200, default 50), or pages by
+    number as everywhere else. Offset pages answer ``meta.page`` as ``{offset, limit,
+    total}``; the two styles cannot be mixed in one request."""
+
+    default_page_size = 50
+    max_page_size = 200
+    page_names = {"number", "size", "offset", "limit"}
+    meta_component = "OffsetOrPageMeta"
+
+    def paginate_queryset(self, queryset, request, query):
+        self.offset = None
+        if not {"offset", "limit"} & set(query.page):
+            return super().paginate_queryset(queryset, request, query)
+        if {"number", "size"} & set(query.page):
+            raise InvalidQueryParameter(
+                OFFSET, "Use page[offset]/page[limit] or page[number]/page[size], not both."
+            )
+        self.request = request
+        self.limit = self._whole(query.page, "limit", LIMIT, self.default_page_size, 1)
+        if self.limit > self.max_page_size:
+            raise InvalidQueryParameter(LIMIT, f"{LIMIT} may be at most {self.max_page_size}.")
+        self.offset = self._whole(query.page, "offset", OFFSET, 0, 0)
+        self.total = queryset.count()
+        end = self.offset + self.limit
+        return list(queryset[self.offset : end]) if self.offset < self.total else []
+
+    def _whole(self, params, name, parameter, default, minimum):
+        raw = params.get(name)
+        if raw is None:
+            return default
+        if not PAGE_NUMBER.fullmatch(raw) or int(raw) < minimum:
+            kind = "positive" if minimum else "non-negative"
+            raise InvalidQueryParameter(parameter, f"{parameter} must be a {kind} integer.")
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            *super().get_schema_operation_parameters(view),
+            {
+                "name": OFFSET,
+                "in": "query",
+                "required": False,
+                "description": "Rows to skip (default 0); not with page[number]/page[size].",
+                "schema": {"type": "integer", "minimum": 0, "maximum": 10**9 - 1},
+            },
+            {
+                "name": LIMIT,
+                "in": "query",
+                "required": False,
+                "description": f"Rows to return (default {self.default_page_size}).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
+        ]
+
+    def paginate(self, document, count):
+        if self.offset is None:
+            return super().paginate(document, count)
+        document["meta"] = {
+            "page": {"offset": self.offset, "limit": self.limit, "total": self.total}
+        }
+        last = max(0, (self.total - 1) // self.limit * self.limit)
+        links = {"self": self._offset_link(self.offset), "first": self._offset_link(0)}
+        links["last"] = self._offset_link(last)
+        if self.offset > 0:
+            links["prev"] = self._offset_link(max(0, self.offset - self.limit))
+        if self.offset + self.limit < self.total:
+            links["next"] = self._offset_link(self.offset + self.limit)
+        document["links"] = links
+        return document
+
+    def _offset_link(self, offset):
+        return self._link_to({OFFSET: offset, LIMIT: self.limit})

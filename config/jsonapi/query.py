@@ -11,7 +11,7 @@ from .schema import MAX_INCLUDE_DEPTH, MAX_TO_MANY_HOPS, known_types, schema_for
 
 PARAMETER = re.compile(r"^(?P<family>[a-z]+)(?:\[(?P<name>[^\[\]]*)\])?$")
 FAMILIES_WITH_NAME = {"filter", "fields", "page"}
-PAGE_NAMES = {"number", "size"}
+PAGE_NAMES = {"number", "size", "offset", "limit"}  # the paginator says which it takes
 
 
 class QueryParameters:
@@ -23,6 +23,7 @@ class QueryParameters:
         self.sort = []
         self.filters = {}
         self.page = {}
+        self.options = {}
         params = request.query_params
         for key in params:
             family, name = self._split(key, allowed)
@@ -38,8 +39,10 @@ class QueryParameters:
                 self.sort = self._parse_sort(value, key)
             elif family == "filter":
                 self.filters[name] = value
-            else:
+            elif family == "page":
                 self.page[name] = value
+            else:  # a parameter of the resource's own (``cascade`` of a delete)
+                self.options[family] = value
 
     @staticmethod
     def _split(key, allowed):

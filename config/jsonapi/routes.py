@@ -41,6 +41,14 @@ def resource_routes(viewset, *, read_only=False, updatable=True):
         path(prefix, viewset.as_view(collection), name=f"{name}-list"),
         path(f"{prefix}/<rid:pk>", viewset.as_view(item), name=f"{name}-detail"),
     ]
+    if writes and viewset.upload_purposes:
+        routes.append(
+            path(
+                f"{prefix}/<rid:pk>/upload-targets",
+                viewset.as_view({"post": "upload_targets"}),
+                name=f"{name}-upload-targets",
+            )
+        )
     for member in schema.relationships:
         routes += [
             path(

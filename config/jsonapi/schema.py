@@ -79,6 +79,13 @@ class ResourceSchema:
                     self.orm_paths[member] = field.source.replace(".", "__")
                 if not field.read_only:
                     self.writable_attributes[member] = name
+        # Attributes a client sets when it creates the resource, never after (Meta.create_only).
+        create_only = {member_name(name) for name in getattr(meta, "create_only", ())}
+        self.updatable_attributes = {
+            member: name
+            for member, name in self.writable_attributes.items()
+            if member not in create_only
+        }
         self.members = set(self.attributes) | set(self.writable_attributes)
         self.members |= set(self.relationships)
 

@@ -34,6 +34,7 @@ class ResourceSerializer(serializers.ModelSerializer):
         models.BooleanField: strict.StrictBooleanField,
         models.DateField: strict.StrictDateField,
         models.DateTimeField: strict.StrictDateTimeField,
+        models.UUIDField: strict.StrictUUIDField,
         models.JSONField: strict.JSONField,  # the model's validators judge its shape
     }
     serializer_choice_field = strict.StrictChoiceField
@@ -59,8 +60,11 @@ class ResourceSerializer(serializers.ModelSerializer):
         """Validate a resource object: its members first, then DRF's field validation."""
         schema = self.schema()
         flat, errors = {}, {}
+        attributes = (
+            schema.writable_attributes if self.instance is None else schema.updatable_attributes
+        )
         for section, writable in (
-            ("attributes", schema.writable_attributes),
+            ("attributes", attributes),
             ("relationships", schema.writable_relationships),
         ):
             for member, value in data.get(section, {}).items():
@@ -120,6 +124,8 @@ def member_error(schema, section, member):
         return ErrorDetail(f"'{member}' is not a member of {schema.type}.", "unknown_member")
     if declared_in != section:
         return ErrorDetail(f"'{member}' belongs under {declared_in}.", "unknown_member")
+    if member in schema.writable_attributes:
+        return ErrorDetail(f"'{member}' is set when the resource is created.", "read_only")
     return ErrorDetail(f"'{member}' is read-only.", "read_only")
 
 

@@ -14,7 +14,7 @@ from rest_framework import permissions, status, viewsets
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
-from config import storage
+from config import storage, uploads
 
 from . import tenancy
 from .documents import DocumentBuilder, linkage_data, relationship_links, resource_object
@@ -41,19 +41,28 @@ ACTION_PARAMETERS = {
     "relationship": set(),
     "update_relationship": set(),
     "upload_target": set(),
+    "upload_targets": set(),
 }
 
 
-def query_families(action, rel=None):
+def query_families(action, rel=None, options=()):
     """The query parameter families an action takes; a to-one related endpoint (``rel``)
     answers one resource or null, so it takes no ``page``."""
-    families = ACTION_PARAMETERS.get(action, set())
+    families = ACTION_PARAMETERS.get(action, set()) | set(options)
     return families - {"page"} if rel is not None and not rel.many else families
 
 
 class ResourceViewSet(viewsets.GenericViewSet):
     filterset_class = None
     sort_fields = ()
+    # Query parameters of this resource's own, per action: {"destroy": {"cascade"}}.
+    query_options = {}
+    # Signed upload targets a created resource answers with in ``meta`` and gives again at
+    # POST /{type}/{id}/upload-targets: {meta name: upload purpose} (config/uploads.py).
+    upload_purposes = {}
+    # DELETE answers 200 with the deleted resource object in ``meta.deleted`` (AudioDN's
+    # ``deleted_track``) instead of 204.
+    answer_deleted = False
     metadata_class = None  # OPTIONS is 405: the README documents the API
     query = None  # parsed after authentication, in initial()
 
@@ -96,7 +105,8 @@ class ResourceViewSet(viewsets.GenericViewSet):
         if self.action == "related":
             member, rel = self._relationship()
             schema = schema.related_schema(member)
-        self.query = QueryParameters(request, schema, query_families(self.action, rel))
+        options = self.query_options.get(self.action, ())
+        self.query = QueryParameters(request, schema, query_families(self.action, rel, options))
         self.documents = DocumentBuilder(request, self.query, self.get_serializer_context())
 
     def check_permissions(self, request):
@@ -172,6 +182,8 @@ class ResourceViewSet(viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         instance = self._written(self.perform_create(serializer))
         document = self.documents.single(self.resource_schema, instance)
+        if self.upload_purposes:
+            document["meta"] = self._upload_targets(instance)
         headers = {"Location": document["links"]["self"]}
         return Response(document, status=status.HTTP_201_CREATED, headers=headers)
 
@@ -185,11 +197,25 @@ class ResourceViewSet(viewsets.GenericViewSet):
 
     def destroy(self, request, *args, **kwargs):
         instance = self.get_object()
+        if self.answer_deleted:
+            deleted = self.documents.single(self.resource_schema, instance)["data"]
         try:
             self.perform_destroy(instance)
         except (ProtectedError, RestrictedError) as exc:
             raise Conflict(self._still_referenced(instance, exc), code="in_use") from exc
+        if self.answer_deleted:
+            return Response({"meta": {"deleted": deleted}})
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def upload_targets(self, request, *args, **kwargs):
+        """New upload targets for a resource (they expire, and clients must not keep them)."""
+        return Response({"meta": self._upload_targets(self.get_object())})
+
+    def _upload_targets(self, instance):
+        return {
+            name: uploads.issue(self.request, purpose, instance.pk)
+            for name, purpose in self.upload_purposes.items()
+        }
 
     def perform_create(self, serializer):
         return serializer.save()

@@ -14,7 +14,15 @@ from config.jsonapi.schema import registered_schemas
 from config.jsonapi.tenancy import organization_path
 from organizations.models import Organization
 from tests.client import JsonApiClient
-from tests.factories import add_member, make_label, make_organization, make_product, make_track
+from tests.factories import (
+    add_member,
+    make_collection,
+    make_collection_track,
+    make_label,
+    make_organization,
+    make_product,
+    make_track,
+)
 from tests.tracks.test_records import audio_file, record_document
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +45,8 @@ ROW_MAKERS = {
     "products": lambda api: make_product(),
     "tracks": lambda api: make_track(),
     "records": make_record,
+    "collections": lambda api: make_collection(),
+    "collection-tracks": lambda api: make_collection_track(),
 }
 
 

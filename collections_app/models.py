@@ -1,0 +1,205 @@
+"""AudioDN-style collections of audio tracks, uploaded through signed targets and then
+processed in the background (collections_app/processing.py)."""
+
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Q
+
+from config.models import NormalizedCharField, TimeStampedModel
+from organizations.models import Organization
+from tracks.validators import validate_filename
+
+from . import covers
+from .validators import normalize_colour, validate_colour, validate_metadata
+
+
+def optional_text(max_length=255, **kwargs):
+    return models.CharField(max_length=max_length, null=True, blank=True, **kwargs)
+
+
+class PlayerTheme(TimeStampedModel):
+    """What collections and their tracks share: the client's own keys and metadata, and
+    how a player shows them (titles, colours, a cover in four sizes).
+
+    ``player_color`` is the client's colour or, while the client has set none, the most
+    vibrant colour of the cover (``image_color``); the light and dark variants follow it.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    creator_id = models.UUIDField(null=True, blank=True, db_index=True)
+    organization_index = optional_text(db_index=True)
+    metadata = models.JSONField(null=True, blank=True, validators=[validate_metadata])
+    player_title = optional_text()
+    player_subtitle = optional_text()
+    player_color = NormalizedCharField(
+        max_length=7,
+        null=True,
+        blank=True,
+        validators=[validate_colour],
+        normalizer=normalize_colour,
+    )
+    player_color_is_custom = models.BooleanField(default=False, editable=False)
+    player_color_light = models.CharField(max_length=7, null=True, editable=False)
+    player_color_dark = models.CharField(max_length=7, null=True, editable=False)
+    image_color = models.CharField(max_length=7, null=True, editable=False)
+    is_cover_overridable = models.BooleanField(default=True)
+    is_theme_overridable = models.BooleanField(default=True)
+    # {size: {name, width, height, type}}: the stored renditions of the cover.
+    cover_files = models.JSONField(null=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def choose_player_color(self, colour):
+        """The client chooses the colour; None gives it back to the cover's."""
+        self.player_color_is_custom = colour is not None
+        self.player_color = colour
+
+    def set_cover(self, files, colour):
+        """Take a new cover (renditions stored, and their most vibrant colour); the files
+        of the previous one are deleted once this change commits."""
+        previous = self.cover_file_names()
+        self.cover_files = files
+        self.image_color = colour
+        delete_files_on_commit(previous)
+
+    def cover_file_names(self):
+        return [rendition["name"] for rendition in (self.cover_files or {}).values()]
+
+    def stored_file_names(self):
+        return self.cover_file_names()
+
+    def take_cover(self, image):
+        """Store ``image`` (a verified Pillow image) as this row's cover, in four sizes."""
+        from django.core.files.base import ContentFile
+        from django.core.files.storage import default_storage
+
+        prefix = f"covers/{self._meta.model_name}/{self.pk}/{uuid.uuid4().hex[:12]}"
+        files = {}
+        for size, rendition in covers.renditions(image).items():
+            extension = rendition.mime_type.removeprefix("image/").replace("jpeg", "jpg")
+            name = default_storage.save(
+                f"{prefix}-{size}.{extension}", ContentFile(rendition.content)
+            )
+            files[size] = {
+                "name": name,
+                "width": rendition.width,
+                "height": rendition.height,
+                "type": rendition.mime_type,
+            }
+        self.set_cover(files, covers.vibrant_colour(image))
+
+    def save(self, *args, **kwargs):
+        if not self.player_color_is_custom:
+            self.player_color = self.image_color
+        light_dark = covers.light_and_dark(self.player_color) if self.player_color else None
+        self.player_color_light, self.player_color_dark = light_dark or (None, None)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {
+                *kwargs["update_fields"],
+                "player_color",
+                "player_color_light",
+                "player_color_dark",
+            }
+        super().save(*args, **kwargs)
+
+
+def delete_files_on_commit(names):
+    """Delete stored files once the transaction that stopped naming them commits."""
+    from django.core.files.storage import default_storage
+
+    def delete():
+        for name in names:
+            default_storage.delete(name)
+
+    if names:
+        transaction.on_commit(delete)
+
+
+class Collection(PlayerTheme):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="collections"
+    )
+    title = models.CharField(max_length=255)
+
+    organization_path = "organization"
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.title
+
+
+class Status(models.TextChoices):
+    INITIALIZED = "initialized"  # created, waiting for its audio
+    PROCESSING = "processing"  # audio received; a worker probes it
+    READY = "ready"
+    INCOMPLETE = "incomplete"  # some variants failed, at least one plays
+    ERROR = "error"  # status_reason says why
+
+
+class CollectionTrack(PlayerTheme):
+    """One audio file in a collection. The client creates it with metadata, then uploads
+    the audio to a signed target; everything about the audio is the server's to fill."""
+
+    collection = models.ForeignKey(Collection, on_delete=models.PROTECT, related_name="tracks")
+    file_name = models.CharField(max_length=255, validators=[validate_filename])
+    title = models.CharField(max_length=255, blank=True)
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.INITIALIZED, editable=False
+    )
+    status_reason = models.TextField(null=True, editable=False)
+    audio = models.FileField(upload_to="collection-tracks/", null=True, editable=False)
+    duration = models.FloatField(null=True, editable=False)
+    format = models.JSONField(null=True, editable=False)
+    size = models.BigIntegerField(null=True, editable=False)
+    sha256 = models.CharField(max_length=64, null=True, editable=False)
+    levels = models.JSONField(null=True, editable=False)
+    files_completed_at = models.DateTimeField(null=True, editable=False)
+    # Processing: the current run's number, and when its worker last showed it was alive
+    # (None: queued, waiting for a worker). See collections_app/processing.py.
+    processing_attempt = models.PositiveSmallIntegerField(default=0, editable=False)
+    processing_heartbeat_at = models.DateTimeField(null=True, editable=False)
+
+    organization_path = "collection__organization"
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="collection_track_status_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["processing_heartbeat_at"],
+                condition=Q(status="processing"),
+                name="collection_track_in_progress",
+            )
+        ]
+
+    def __str__(self):
+        return self.title or self.file_name
+
+    def clean(self):
+        collection = self.collection if self.collection_id else None
+        if (
+            collection is not None
+            and self.player_color_is_custom
+            and not collection.is_theme_overridable
+        ):
+            raise ValidationError(
+                {"player_color": "This track's collection does not let tracks set their theme."},
+                code="theme_not_overridable",
+            )
+
+    def save(self, *args, **kwargs):
+        if not self.title:
+            self.title = self.file_name.rsplit(".", 1)[0] or self.file_name
+        super().save(*args, **kwargs)
+
+    def stored_file_names(self):
+        return [*self.cover_file_names(), *([self.audio.name] if self.audio else [])]

@@ -1,0 +1,188 @@
+"""Processing a collection track's audio in the background, and making sure it ends.
+
+The upload request only stores the file and enqueues ``process_track`` in the same
+transaction (django-tasks' database backend writes the task as a row): the track is
+``processing`` exactly when a task for it is committed. A worker (``manage.py db_worker``)
+probes the audio, draws its waveform and finishes the track ``ready`` or ``error``.
+
+A running run beats (``processing_heartbeat_at``) every quarter of
+PROCESSING_TIMEOUT_SECONDS, however long the audio takes. A run silent for longer than
+the timeout lost its worker (killed, its machine gone): ``recover_stalled``, which every
+worker calls periodically, retries it, up to PROCESSING_MAX_ATTEMPTS runs, then marks the
+track ``error``. Each run has a number (``processing_attempt``) and writes its result only
+while it is still the track's current one, so a run presumed dead cannot overwrite the run
+that replaced it.
+"""
+
+import contextlib
+import io
+import logging
+import shutil
+import tempfile
+import threading
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
+
+from config import storage
+
+from . import covers, media
+from .models import CollectionTrack, Status
+
+logger = logging.getLogger(__name__)
+
+
+def start(track):
+    """Mark ``track`` as processing its stored audio and enqueue a new run (call it inside
+    the transaction that saves the audio: the task is committed with it)."""
+    track.status = Status.PROCESSING
+    track.status_reason = None
+    track.processing_attempt += 1
+    track.processing_heartbeat_at = None
+    track.save()
+    process_track.enqueue(str(track.pk), track.processing_attempt)
+
+
+@task()
+def process_track(track_id, attempt):
+    """Probe the audio of ``track_id`` for run ``attempt``, and finish the track."""
+    began = CollectionTrack.objects.filter(
+        pk=track_id, status=Status.PROCESSING, processing_attempt=attempt
+    ).update(processing_heartbeat_at=timezone.now())
+    if not began:
+        return "superseded"  # deleted, or a newer run has replaced this one
+    track = CollectionTrack.objects.get(pk=track_id)
+    try:
+        with heartbeat(track_id, attempt), local_path(track.audio) as path:
+            analysis = media.analyse(path)
+    except ValidationError as exc:
+        finish(track_id, attempt, Status.ERROR, reason=" ".join(exc.messages))
+        return "error"
+    except Exception:
+        reason = "Processing failed unexpectedly. Delete the track and upload the file again."
+        finish(track_id, attempt, Status.ERROR, reason=reason)
+        raise  # the task's result records the traceback for the operators
+    finish(track_id, attempt, Status.READY, analysis=analysis)
+    return "ready"
+
+
+def finish(track_id, attempt, status, *, reason=None, analysis=None):
+    """Write run ``attempt``'s outcome, unless a newer run has replaced it."""
+    with storage.atomic():
+        track = (
+            CollectionTrack.objects.select_for_update()
+            .filter(pk=track_id, status=Status.PROCESSING, processing_attempt=attempt)
+            .first()
+        )
+        if track is None:
+            return
+        track.status, track.status_reason = status, reason
+        track.processing_heartbeat_at = None
+        if analysis is not None:
+            track.duration = analysis.duration
+            track.format = analysis.format
+            track.size = analysis.size
+            track.sha256 = analysis.sha256
+            track.levels = analysis.levels
+            track.files_completed_at = timezone.now()
+            if analysis.cover and not track.cover_files:
+                take_embedded_cover(track, analysis.cover)
+        track.save()
+
+
+def take_embedded_cover(track, picture):
+    """The audio's own picture becomes the cover when none was uploaded; a picture that
+    is not a usable image is skipped, not an error of the track."""
+    try:
+        image = covers.open_cover(io.BytesIO(picture))
+    except ValidationError as exc:
+        logger.info("Track %s: embedded picture skipped (%s)", track.pk, " ".join(exc.messages))
+        return
+    track.take_cover(image)
+
+
+@contextlib.contextmanager
+def heartbeat(track_id, attempt):
+    """Show that run ``attempt`` is alive while the block runs (a thread of its own: the
+    decoder holds this one)."""
+    stop = threading.Event()
+    interval = settings.PROCESSING_TIMEOUT_SECONDS / 4
+
+    def beat():
+        try:
+            while not stop.wait(interval):
+                CollectionTrack.objects.filter(
+                    pk=track_id, status=Status.PROCESSING, processing_attempt=attempt
+                ).update(processing_heartbeat_at=timezone.now())
+        finally:
+            connection.close()
+
+    beating = threading.Thread(target=beat, daemon=True, name=f"heartbeat-{track_id}")
+    beating.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        beating.join()
+
+
+@contextlib.contextmanager
+def local_path(field_file):
+    """A path on this machine holding the stored file: the file itself on a local
+    storage, else a temporary copy (object stores have no paths)."""
+    try:
+        yield field_file.path
+        return
+    except NotImplementedError:
+        pass
+    with tempfile.NamedTemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as copy:
+        with field_file.open("rb") as source:
+            shutil.copyfileobj(source, copy, 1024 * 1024)
+        copy.flush()
+        yield copy.name
+
+
+def recover_stalled():
+    """Find runs silent for longer than PROCESSING_TIMEOUT_SECONDS (their worker died):
+    retry each, or mark its track ``error`` once it has had PROCESSING_MAX_ATTEMPTS runs.
+    Returns the number of tracks recovered."""
+    cutoff = timezone.now() - timedelta(seconds=settings.PROCESSING_TIMEOUT_SECONDS)
+    with transaction.atomic():
+        stalled = list(
+            CollectionTrack.objects.select_for_update(skip_locked=True).filter(
+                status=Status.PROCESSING, processing_heartbeat_at__lt=cutoff
+            )
+        )
+        for track in stalled:
+            if track.processing_attempt < settings.PROCESSING_MAX_ATTEMPTS:
+                logger.warning(
+                    "Track %s: run %s stalled, retrying", track.pk, track.processing_attempt
+                )
+                start(track)
+                continue
+            logger.warning(
+                "Track %s: run %s stalled, giving up", track.pk, track.processing_attempt
+            )
+            track.status = Status.ERROR
+            track.status_reason = (
+                f"Processing stopped without finishing {track.processing_attempt} times "
+                "(its worker was lost). Delete the track and upload the file again."
+            )
+            track.processing_heartbeat_at = None
+            track.save()
+        # The lost runs' task results stay "running" otherwise: say what became of them.
+        lost = [str(track.pk) for track in stalled]
+        DBTaskResult.objects.running().filter(
+            task_path=process_track.module_path, args_kwargs__args__0__in=lost
+        ).update(
+            status=TaskResultStatus.FAILED,
+            finished_at=timezone.now(),
+            exception_class_path="collections_app.processing.WorkerLost",
+            traceback="The worker running this task stopped before it finished.",
+        )
+    return len(stalled)

@@ -1,0 +1,122 @@
+from django.core.files.storage import default_storage
+from rest_framework import serializers
+
+from config.jsonapi.describe import describe
+from config.jsonapi.relations import Relationship
+from config.jsonapi.serializers import ResourceSerializer
+
+from .covers import SIZES
+from .models import Collection, CollectionTrack
+
+RENDITION = {
+    "type": "object",
+    "required": ["url", "width", "height", "type"],
+    "properties": {
+        "url": {"type": "string", "format": "uri"},
+        "width": {"type": "integer"},
+        "height": {"type": "integer"},
+        "type": {"type": "string", "enum": ["image/jpeg", "image/png"]},
+    },
+}
+
+
+@describe(
+    {
+        "type": "object",
+        "nullable": True,
+        "required": list(SIZES),
+        "properties": dict.fromkeys(SIZES, RENDITION),
+        "description": "The cover in four sizes (longest side: "
+        + ", ".join(f"{name} {pixels} px" for name, pixels in SIZES.items())
+        + "); null until one is uploaded or found in the audio.",
+    }
+)
+def cover_schema(value):
+    """Only describes the read-only ``cover`` member (config/jsonapi/openapi.py)."""
+
+
+class CoverField(serializers.JSONField):
+    """The stored renditions of a cover, each with the URL it is served at."""
+
+    validators_schema = cover_schema
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, source="cover_files", **kwargs)
+
+    def to_representation(self, value):
+        request = self.context["request"]
+        return {
+            size: {
+                "url": request.build_absolute_uri(default_storage.url(rendition["name"])),
+                "width": rendition["width"],
+                "height": rendition["height"],
+                "type": rendition["type"],
+            }
+            for size, rendition in value.items()
+        }
+
+
+THEME_FIELDS = [
+    "creator_id",
+    "organization_index",
+    "metadata",
+    "player_title",
+    "player_subtitle",
+    "player_color",
+    "player_color_light",
+    "player_color_dark",
+    "is_cover_overridable",
+    "is_theme_overridable",
+    "cover",
+    "created_at",
+    "updated_at",
+]
+
+
+class PlayerThemeSerializer(ResourceSerializer):
+    """A client that sets ``player-color`` keeps it; null hands it back to the cover."""
+
+    cover = CoverField()
+
+    def validate(self, attrs):
+        if "player_color" in attrs:
+            attrs["player_color_is_custom"] = attrs["player_color"] is not None
+        return super().validate(attrs)
+
+
+class CollectionSerializer(PlayerThemeSerializer):
+    tracks = Relationship("collection-tracks", many=True, read_only=True)
+
+    class Meta:
+        model = Collection
+        resource_name = "collections"
+        fields = ["title", *THEME_FIELDS, "tracks"]
+
+
+class CollectionTrackSerializer(PlayerThemeSerializer):
+    """A track's audio arrives through its upload target; its technical members are the
+    server's, filled when processing has read the audio."""
+
+    collection = Relationship("collections", queryset=Collection.objects.all())
+    format = serializers.JSONField(read_only=True)
+    levels = serializers.JSONField(read_only=True)
+
+    class Meta:
+        model = CollectionTrack
+        resource_name = "collection-tracks"
+        fields = [
+            "file_name",
+            "title",
+            "status",
+            "status_reason",
+            "duration",
+            "format",
+            "size",
+            "sha256",
+            "levels",
+            "files_completed_at",
+            *THEME_FIELDS,
+            "collection",
+        ]
+        extra_kwargs = {"title": {"required": False}}
+        create_only = ["file_name"]  # the name of the file uploaded: fixed with it
