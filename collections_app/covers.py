@@ -62,7 +62,8 @@ def open_cover(fileobj):
 
 
 def _check_file_size(fileobj):
-    size = fileobj.seek(0, io.SEEK_END)
+    fileobj.seek(0, io.SEEK_END)
+    size = fileobj.tell()
     fileobj.seek(0)
     if size > MAX_COVER_BYTES:
         raise ValidationError(
@@ -116,9 +117,9 @@ def _rendition(image, side, transparent):
 
 
 def vibrant_colour(image):
-    """The image's most vibrant colour as "#RRGGBB": of a 16-colour palette of it, the
-    colour with the most saturation × value × population among those not grey, near-black
-    or near-white; the most common colour when all are."""
+    """The image's most vibrant colour as "#RRGGBB", for a player's theme: of a 16-colour
+    palette of it, the colour scoring most in saturation times value times population,
+    greys, near-black and near-white left out; the most common colour when all are."""
     small = ImageOps.contain(image, (64, 64)).convert("RGB")
     quantized = small.quantize(colors=16, method=Image.Quantize.MEDIANCUT)
     palette = quantized.getpalette()
@@ -128,7 +129,7 @@ def vibrant_colour(image):
 
 
 def _vibrancy(rgb):
-    """HSV saturation × value, 0 for the dull colours (see DULL)."""
+    """HSV saturation times value, 0 for the dull colours (see DULL)."""
     _, saturation, value = colorsys.rgb_to_hsv(*(c / 255 for c in rgb))
     return 0 if saturation < DULL or value < DULL else saturation * value
 

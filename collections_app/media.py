@@ -112,8 +112,8 @@ def _open_audio(path):
 
 def _not_audio(reason):
     return ValidationError(
-        f"The file is not audio that can be played: {reason}. Send a WAV, FLAC, MP3, "
-        "Ogg (Vorbis or Opus), M4A, AIFF or WavPack file.",
+        f"The file is not audio that can be played: {reason}. Send an audio file such as "
+        "WAV, FLAC, MP3, Ogg (Vorbis or Opus), M4A or AIFF.",
         "not_audio",
     )
 
@@ -155,8 +155,9 @@ def _bit_depth(path, context):
 
 
 def _expected_samples(stream):
-    """Samples per channel the headers declare (0 when they do not): exact for PCM, FLAC
-    and Ogg, an estimate for some others, which analyse() then decodes twice.
+    """Samples per channel the headers declare (0 when they do not): exact for PCM, FLAC,
+    Ogg Opus and MP3 with a Xing header, an estimate for some others (then analyse()
+    decodes twice).
 
     Ogg counts Opus's pre-skip, which the decoder drops, in the duration: the decoder's
     delay.

@@ -191,10 +191,9 @@ class CollectionTrack(PlayerTheme):
             and self.player_color_is_custom
             and not collection.is_theme_overridable
         ):
-            raise ValidationError(
-                {"player_color": "This track's collection does not let tracks set their theme."},
-                code="theme_not_overridable",
-            )
+            # A conflict with the collection's state (409), not an invalid document.
+            message = "This track's collection does not let tracks set their theme."
+            raise ValidationError({"player_color": ValidationError(message, "state_conflict")})
 
     def save(self, *args, **kwargs):
         if not self.title:

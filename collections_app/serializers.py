@@ -91,6 +91,7 @@ class CollectionSerializer(PlayerThemeSerializer):
         model = Collection
         resource_name = "collections"
         fields = ["title", *THEME_FIELDS, "tracks"]
+        ordering = ["created_at"]
 
 
 class CollectionTrackSerializer(PlayerThemeSerializer):
@@ -120,3 +121,4 @@ class CollectionTrackSerializer(PlayerThemeSerializer):
         ]
         extra_kwargs = {"title": {"required": False}}
         create_only = ["file_name"]  # the name of the file uploaded: fixed with it
+        ordering = ["created_at"]

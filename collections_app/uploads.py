@@ -2,7 +2,6 @@
 audio (PUT, streamed), and the cover of a track or a collection (POST, multipart)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.files import File
 from rest_framework import exceptions, serializers
 from rest_framework.fields import get_error_detail
 
@@ -36,8 +35,8 @@ def receive_audio(track_id, options, file, request):
     track = locked(CollectionTrack, track_id)
     if track.audio:
         raise Conflict("This track has its audio already.", code="already_uploaded")
-    checked(media.sniff, file.name)
-    track.audio.save(f"{track.pk}/audio", File(file), save=False)
+    checked(media.sniff, file.temporary_file_path())
+    track.audio.save(f"{track.pk}/audio", file, save=False)
     track.size = track.audio.size
     processing.start(track)
     return uploads.received(request, CollectionTrackSerializer, track)

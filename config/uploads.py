@@ -15,7 +15,6 @@ A purpose is registered by the app that owns the resource::
 
 import re
 import secrets
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
+from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.db import IntegrityError, transaction
 from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
@@ -150,7 +150,9 @@ def receive_body(request, max_bytes):
     if length > max_bytes:
         raise TooLarge(f"The file is larger than the limit of {max_bytes} bytes.")
     # Closed by the caller (``with file``), or below when the body does not arrive whole.
-    file = tempfile.NamedTemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR, suffix=".upload")  # noqa: SIM115
+    # A file-system storage moves it into place instead of copying it (its
+    # ``temporary_file_path``), and closing it then is fine.
+    file = TemporaryUploadedFile("upload", "application/octet-stream", length, None)
     received = 0
     try:
         while received < length:

@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
@@ -35,6 +37,9 @@ urlpatterns = [
     path("oauth/revoke", oauth2_views.RevokeTokenView.as_view(), name="oauth-revoke"),
     path("admin/", admin.site.urls),
 ]
+
+if settings.DEBUG:  # development: serve stored files (covers); production uses its storage's
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler400 = "config.jsonapi.views.bad_request"
 handler403 = "config.jsonapi.views.permission_denied"

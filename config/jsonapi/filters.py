@@ -37,6 +37,10 @@ def filter_queryset(queryset, filters, filterset_class, request, resource_type):
 
 
 def sort_queryset(queryset, sort, sort_fields, schema):
+    """``queryset`` in the order ``sort`` asks for, else in the type's own order
+    (``schema.ordering``); ties go by primary key, so pages never overlap."""
+    if not sort:
+        return queryset.order_by(*schema.ordering, "pk")
     ordering = []
     for descending, member in sort:
         if member not in sort_fields:

@@ -111,8 +111,9 @@ class OffsetOrPageNumberPagination(JsonApiPagination):
         if not {"offset", "limit"} & set(query.page):
             return super().paginate_queryset(queryset, request, query)
         if {"number", "size"} & set(query.page):
+            sent = OFFSET if "offset" in query.page else LIMIT
             raise InvalidQueryParameter(
-                OFFSET, "Use page[offset]/page[limit] or page[number]/page[size], not both."
+                sent, "Use page[offset]/page[limit] or page[number]/page[size], not both."
             )
         self.request = request
         self.limit = self._whole(query.page, "limit", LIMIT, self.default_page_size, 1)

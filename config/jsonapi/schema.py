@@ -55,6 +55,9 @@ class ResourceSchema:
         self.type = meta.resource_name
         self.path = getattr(meta, "resource_path", self.type)
         self.model = meta.model
+        # The order of unsorted lists (ORM paths): the primary key unless Meta says, e.g.
+        # creation order for UUID keys, whose order means nothing.
+        self.ordering = tuple(getattr(meta, "ordering", ()))
         self.attributes = {}  # member name -> field name, for the attributes rendered
         self.relationships = {}  # member name -> Relationship (unbound template)
         self.fields = {}  # field name -> member name

@@ -259,7 +259,7 @@ class ResourceViewSet(viewsets.GenericViewSet):
         if rel.many:
             queryset = tenancy.scoped(rel.related_queryset(instance), self.organization)
             queryset = related_schema.queryset_for(queryset, self.query.include, self.organization)
-            return self._paginated(queryset.order_by("pk"), related_schema)
+            return self._paginated(sort_queryset(queryset, [], (), related_schema), related_schema)
         identifier = rel.identifier(instance)
         target = None
         if identifier is not None:

@@ -51,14 +51,15 @@ def signal(seconds, sample_rate, channels):
 
 def write_audio(path, kind, seconds=2.0, *, sample_rate=44100, channels=2, cover=None):
     """Encode ``signal()`` as a real file of ``kind`` (see AUDIO_KINDS) at ``path``; with
-    ``cover`` (JPEG bytes) embed it as cover art (mp3 and flac only)."""
+    ``cover`` (JPEG bytes) embed it as cover art (mp3 and flac only). Opus is always at
+    48 kHz, whatever ``sample_rate`` says."""
     path = pathlib.Path(path)
     container_format, codec, sample_format = AUDIO_KINDS[kind]
     if kind == "opus":
         sample_rate = OPUS_RATE
     samples = signal(seconds, sample_rate, channels)
     with av.open(str(path), "w", format=container_format) as container:
-        layout = "mono" if channels == 1 else "stereo"
+        layout = {1: "mono", 2: "stereo"}[channels]
         stream = container.add_stream(codec, rate=sample_rate, layout=layout)
         stream.codec_context.format = sample_format  # else the codec's default (FLAC: s16)
         container.start_encoding()  # the header, even when no sample follows
@@ -142,8 +143,11 @@ def make_bomb():
     compressor = zlib.compressobj(9)
     idat = b"".join(compressor.compress(row) for _ in range(BOMB_SIDE)) + compressor.flush()
     header = struct.pack(">IIBBBBB", BOMB_SIDE, BOMB_SIDE, 1, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", idat) + _chunk(
-        b"IEND", b""
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", idat)
+        + _chunk(b"IEND", b"")
     )
 
 

@@ -117,10 +117,19 @@ def mend_stem(attributes, relationships, creating):
         attributes["stem-category"] = None
 
 
+def mend_pagination(query):
+    """Offset pages (page[offset]/page[limit]) and numbered pages do not mix."""
+    if {"page[offset]", "page[limit]"} & set(query):
+        query.pop("page[number]", None)
+        query.pop("page[size]", None)
+
+
 @schemathesis.hook
 def map_case(context, case):
     meta = case.meta
     positive = meta is not None and meta.generation.mode.is_positive
+    if positive and isinstance(case.query, dict):
+        mend_pagination(case.query)
     is_track_write = case.operation.path in ("/api/v1/tracks", "/api/v1/tracks/{id}")
     data = case.body.get("data") if isinstance(case.body, dict) else None
     if not (positive and is_track_write and case.method in ("POST", "PATCH")):

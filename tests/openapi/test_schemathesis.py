@@ -20,7 +20,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.servers.basehttp import WSGIRequestHandler
 
-from tests.factories import make_track
+from tests.factories import make_collection_track, make_track
 from tests.tracks.test_records import audio_file
 from tracks.models import Record
 
@@ -32,7 +32,9 @@ SEED = os.environ.get("SCHEMATHESIS_SEED", "20261125")
 
 @pytest.fixture
 def catalog(media_root):
-    """A label, a product, tracks and a record for the fuzzer to read, change and delete."""
+    """A label, a product, tracks, a record, a collection and its track for the fuzzer to
+    read, change and delete."""
+    make_collection_track()
     track = make_track()
     make_track(product=track.product)
     Record.objects.create(
