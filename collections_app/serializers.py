@@ -6,7 +6,7 @@ from config.jsonapi.relations import Relationship
 from config.jsonapi.serializers import ResourceSerializer
 
 from .covers import SIZES
-from .models import Collection, CollectionTrack
+from .models import Collection, CollectionTrack, Status
 
 RENDITION = {
     "type": "object",
@@ -35,13 +35,54 @@ def cover_schema(value):
     """Only describes the read-only ``cover`` member (config/jsonapi/openapi.py)."""
 
 
+@describe(
+    {
+        "type": "object",
+        "nullable": True,
+        "required": ["container", "codec", "sample-rate", "channels", "bit-depth", "bitrate"],
+        "properties": {
+            "container": {"type": "string"},
+            "codec": {"type": "string"},
+            "sample-rate": {"type": "integer"},
+            "channels": {"type": "integer"},
+            "bit-depth": {"type": "integer", "nullable": True},
+            "bitrate": {"type": "integer", "nullable": True, "description": "Bits per second."},
+        },
+        "description": "What processing found in the audio; null until it has.",
+    }
+)
+def format_schema(value):
+    """Only describes the read-only ``format`` member."""
+
+
+SAMPLES = {"type": "array", "items": {"type": "number", "minimum": -1, "maximum": 1}}
+
+
+@describe(
+    {
+        "type": "object",
+        "nullable": True,
+        "required": ["num-samples", "min", "max", "avg"],
+        "properties": {
+            "num-samples": {"type": "integer", "enum": [320]},
+            "min": SAMPLES,
+            "max": SAMPLES,
+            "avg": SAMPLES,
+        },
+        "description": "The waveform: per 1/320 of the duration, the lowest and highest "
+        "sample and the mean absolute amplitude (channels mixed); null until processed.",
+    }
+)
+def levels_schema(value):
+    """Only describes the read-only ``levels`` member."""
+
+
 class CoverField(serializers.JSONField):
     """The stored renditions of a cover, each with the URL it is served at."""
 
-    validators_schema = cover_schema
-
     def __init__(self, **kwargs):
-        super().__init__(read_only=True, source="cover_files", **kwargs)
+        # Read-only: the validator only carries the description (config/jsonapi/describe.py).
+        super().__init__(read_only=True, source="cover_files", validators=[cover_schema], **kwargs)
 
     def to_representation(self, value):
         request = self.context["request"]
@@ -99,8 +140,9 @@ class CollectionTrackSerializer(PlayerThemeSerializer):
     server's, filled when processing has read the audio."""
 
     collection = Relationship("collections", queryset=Collection.objects.all())
-    format = serializers.JSONField(read_only=True)
-    levels = serializers.JSONField(read_only=True)
+    status = serializers.ChoiceField(Status.choices, read_only=True)
+    format = serializers.JSONField(read_only=True, validators=[format_schema])
+    levels = serializers.JSONField(read_only=True, validators=[levels_schema])
 
     class Meta:
         model = CollectionTrack
