@@ -25,6 +25,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
@@ -90,7 +91,7 @@ def finish(track_id, attempt, status, *, reason=None, analysis=None):
             track.sha256 = analysis.sha256
             track.levels = analysis.levels
             track.files_completed_at = timezone.now()
-            if analysis.cover and not track.cover_files:
+            if analysis.cover and not track.cover_files and track.collection.is_cover_overridable:
                 take_embedded_cover(track, analysis.cover)
         track.save()
 
@@ -136,10 +137,12 @@ def local_path(field_file):
     """A path on this machine holding the stored file: the file itself on a local
     storage, else a temporary copy (object stores have no paths)."""
     try:
-        yield field_file.path
-        return
+        path = field_file.path
     except NotImplementedError:
-        pass
+        path = None
+    if path is not None:
+        yield path
+        return
     with tempfile.NamedTemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as copy:
         with field_file.open("rb") as source:
             shutil.copyfileobj(source, copy, 1024 * 1024)
@@ -150,14 +153,30 @@ def local_path(field_file):
 def recover_stalled():
     """Find runs silent for longer than PROCESSING_TIMEOUT_SECONDS (their worker died):
     retry each, or mark its track ``error`` once it has had PROCESSING_MAX_ATTEMPTS runs.
-    Returns the number of tracks recovered."""
+    Returns the number of tracks recovered.
+
+    A run is silent when its last heartbeat is older than that, or when it never beat
+    although a worker took its task that long ago (the worker died right after taking
+    it). A run still queued is not silent: it waits for a worker."""
     cutoff = timezone.now() - timedelta(seconds=settings.PROCESSING_TIMEOUT_SECONDS)
+    taken_long_ago = {
+        (args[0], args[1])
+        for args in DBTaskResult.objects.running()
+        .filter(task_path=process_track.module_path, started_at__lt=cutoff)
+        .values_list("args_kwargs__args", flat=True)
+    }
     with transaction.atomic():
-        stalled = list(
-            CollectionTrack.objects.select_for_update(skip_locked=True).filter(
-                status=Status.PROCESSING, processing_heartbeat_at__lt=cutoff
-            )
+        candidates = CollectionTrack.objects.select_for_update(skip_locked=True).filter(
+            Q(processing_heartbeat_at__lt=cutoff)
+            | Q(processing_heartbeat_at__isnull=True, pk__in={pk for pk, _ in taken_long_ago}),
+            status=Status.PROCESSING,
         )
+        stalled = [
+            track
+            for track in candidates
+            if track.processing_heartbeat_at is not None
+            or (str(track.pk), track.processing_attempt) in taken_long_ago
+        ]
         for track in stalled:
             if track.processing_attempt < settings.PROCESSING_MAX_ATTEMPTS:
                 logger.warning(
