@@ -172,6 +172,23 @@ def test_embedded_cover_art_becomes_the_cover_unless_one_was_uploaded(api, media
     assert len(stored_files(media_root)) == 8 + 4 * 4
 
 
+@pytest.mark.django_db(transaction=True)
+def test_embedded_art_is_not_taken_when_the_collection_keeps_covers_to_itself(
+    api, media_root, tmp_path
+):
+    collection = make_collection(is_cover_overridable=False)
+    art = make_image("jpeg", size=(300, 300), colour=RED)
+    track = uploaded(
+        tmp_path, audio_bytes(tmp_path, "mp3", seconds=1, cover=art), collection=collection
+    )
+
+    run_worker()
+
+    got = attributes(api, track.pk)
+    assert got["status"] == "ready", got["status-reason"]
+    assert got["cover"] is None and got["player-color"] is None
+
+
 # --- (c) Analysis that fails ends the track in error ---------------------------------------
 
 

@@ -484,14 +484,27 @@ def test_track_deleted_after_issue_is_404(api, media_root, temp_dir):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("method", ["POST", "GET", "DELETE", "PATCH", "HEAD"])
+def test_a_post_to_a_put_target_is_refused(api, media_root):
+    """Upload URLs take PUT (audio, masters) or POST (covers): the target says which."""
+    target = issue(api, make_track())
+    response = JsonApiClient().generic(
+        "POST", path_of(target), FLAC, content_type="application/octet-stream"
+    )
+    assert the_error(response, 403)["code"] == "wrong_method"
+    assert_nothing_written(media_root)
+    assert not UploadReceipt.objects.exists()
+    assert put(path_of(target), FLAC).status_code == 201  # the target is still unused
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["GET", "DELETE", "PATCH", "HEAD"])
 def test_other_methods_are_405(api, media_root, method):
     target = issue(api, make_track())
     response = JsonApiClient().generic(
         method, path_of(target), FLAC, content_type="application/octet-stream"
     )
     assert response.status_code == 405
-    assert response["Allow"] == "PUT"
+    assert response["Allow"] == "PUT, POST"
     if method != "HEAD":
         assert the_error(response, 405)["code"] == "method_not_allowed"
     assert_nothing_written(media_root)
