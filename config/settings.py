@@ -144,6 +144,10 @@ DATABASES = {
 # Not on SQLite: its commit would wait for the read lock of the request's own transaction.
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
     DATABASES["cache"] = DATABASES["default"]
+else:
+    # The server and the background worker write to one file: a transaction takes the write
+    # lock when it begins and waits for it, instead of failing at its first write.
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
 DATABASE_ROUTERS = ["config.cache.CacheRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
