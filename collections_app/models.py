@@ -4,6 +4,7 @@ processed in the background (collections_app/processing.py)."""
 import uuid
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
 
@@ -202,3 +203,100 @@ class CollectionTrack(PlayerTheme):
 
     def stored_file_names(self):
         return [*self.cover_file_names(), *([self.audio.name] if self.audio else [])]
+
+
+class VariantType(models.TextChoices):
+    TRANSCODE = "transcode"
+    PREVIEW = "preview"
+
+
+class Codec(models.TextChoices):
+    AAC = "aac"
+    MP3 = "mp3"
+    OGG = "ogg"  # Vorbis in Ogg
+    OPUS = "opus"
+
+
+class VariantStatus(models.TextChoices):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    READY = "ready"
+    ERROR = "error"
+
+
+class TrackVariant(TimeStampedModel):
+    """A playable rendition of a collection track's audio: a full transcode, or a preview
+    window of it, in one codec and bitrate; made by a background task."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    track = models.ForeignKey(CollectionTrack, on_delete=models.CASCADE, related_name="variants")
+    variant_type = models.CharField(
+        max_length=10, choices=VariantType.choices, default=VariantType.TRANSCODE
+    )
+    codec = models.CharField(max_length=4, choices=Codec.choices)
+    bitrate = models.PositiveSmallIntegerField(
+        default=128,
+        validators=[MinValueValidator(12), MaxValueValidator(320)],
+        help_text="kbit/s",
+    )
+    preview_start = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0)])
+    preview_duration = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0.1)])
+    status = models.CharField(
+        max_length=10,
+        choices=VariantStatus.choices,
+        default=VariantStatus.QUEUED,
+        editable=False,
+    )
+    status_reason = models.TextField(null=True, editable=False)
+    file = models.FileField(upload_to="track-variants/", null=True, editable=False)
+    size = models.BigIntegerField(null=True, editable=False)
+    duration = models.FloatField(null=True, editable=False)
+    mime_type = models.CharField(max_length=50, null=True, editable=False)
+    processing_attempt = models.PositiveSmallIntegerField(default=0, editable=False)
+    processing_heartbeat_at = models.DateTimeField(null=True, editable=False)
+
+    organization_path = "track__collection__organization"
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(bitrate__gte=12, bitrate__lte=320), name="track_variant_bitrate_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=VariantStatus.values), name="track_variant_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        variant_type=VariantType.TRANSCODE,
+                        preview_start__isnull=True,
+                        preview_duration__isnull=True,
+                    )
+                    | Q(
+                        variant_type=VariantType.PREVIEW,
+                        preview_start__isnull=False,
+                        preview_duration__isnull=False,
+                    )
+                ),
+                name="track_variant_preview_window",
+            ),
+            models.UniqueConstraint(
+                fields=["track", "codec", "bitrate"],
+                condition=Q(variant_type=VariantType.TRANSCODE),
+                name="track_variant_unique_transcode",
+                violation_error_message="This track has this transcode already.",
+            ),
+            models.UniqueConstraint(
+                fields=["track", "codec", "bitrate", "preview_start", "preview_duration"],
+                condition=Q(variant_type=VariantType.PREVIEW),
+                name="track_variant_unique_preview",
+                violation_error_message="This track has this preview already.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.variant_type} {self.codec} {self.bitrate} kbit/s of {self.track}"
+
+    def stored_file_names(self):
+        return [self.file.name] if self.file else []
