@@ -26,6 +26,25 @@ def pytest_configure(config):
     settings.WHITENOISE_USE_FINDERS = True
 
 
+def pytest_collection_modifyitems(items):
+    """Every transactional test gives the database back as the migrations left it.
+
+    A transactional test empties every table when it ends. Without ``serialized_rollback``
+    Django then re-creates content types and permissions (``post_migrate``) but not the
+    languages; the next test with ``serialized_rollback`` reloads everything on top of
+    those and fails on duplicates. So every ``django_db(transaction=True)`` test restores
+    the migrated data, whether its module says so or not.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is None:
+            continue
+        transaction = marker.kwargs.get("transaction", marker.args[0] if marker.args else False)
+        if transaction and not marker.kwargs.get("serialized_rollback"):
+            kwargs = {**marker.kwargs, "transaction": True, "serialized_rollback": True}
+            item.add_marker(pytest.mark.django_db(*marker.args[1:], **kwargs), append=False)
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """PBKDF2 costs ~0.3 s per user; tests do not need strong hashes."""
@@ -86,7 +105,7 @@ def editor(organization):
     user = get_user_model().objects.create_user("editor", password="pw")
     user.user_permissions.set(
         Permission.objects.filter(
-            content_type__app_label__in=["products", "tracks", "collections_app"]
+            content_type__app_label__in=["products", "tracks", "collections_app", "webhooks"]
         )
     )
     add_member(user, organization, "editor")
