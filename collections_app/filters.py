@@ -2,7 +2,15 @@ import django_filters
 
 from config.jsonapi.filters import UUIDInFilter
 
-from .models import Collection, CollectionTrack, Status
+from .models import (
+    Codec,
+    Collection,
+    CollectionTrack,
+    Status,
+    TrackVariant,
+    VariantStatus,
+    VariantType,
+)
 
 
 class CollectionFilter(django_filters.FilterSet):
@@ -26,3 +34,15 @@ class CollectionTrackFilter(django_filters.FilterSet):
     class Meta:
         model = CollectionTrack
         fields = {"title": ["exact", "icontains"]}
+
+
+class TrackVariantFilter(django_filters.FilterSet):
+    id = UUIDInFilter(field_name="id")
+    track_id = django_filters.UUIDFilter()
+    status = django_filters.ChoiceFilter(choices=VariantStatus.choices)
+    codec = django_filters.ChoiceFilter(choices=Codec.choices)
+    variant_type = django_filters.ChoiceFilter(choices=VariantType.choices)
+
+    class Meta:
+        model = TrackVariant
+        fields = []

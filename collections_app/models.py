@@ -3,7 +3,7 @@ processed in the background (collections_app/processing.py)."""
 
 import uuid
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
@@ -297,6 +297,68 @@ class TrackVariant(TimeStampedModel):
 
     def __str__(self):
         return f"{self.variant_type} {self.codec} {self.bitrate} kbit/s of {self.track}"
+
+    def clean(self):
+        """A preview has a window within the track's audio, a transcode none; a variant
+        needs a track whose audio has been received and analysed."""
+        errors = {}
+        window = {"preview_start": self.preview_start, "preview_duration": self.preview_duration}
+        if self.variant_type == VariantType.PREVIEW:
+            for name, value in window.items():
+                if value is None:
+                    errors[name] = ValidationError("A preview needs its window.", "required")
+        else:
+            for name, value in window.items():
+                if value is not None:
+                    message = "Only a preview has a window; a transcode is the whole track."
+                    errors[name] = ValidationError(message, "not_allowed")
+        track = self.track if self.track_id else None
+        if track is not None and (
+            not track.audio
+            or track.duration is None
+            or track.status in (Status.INITIALIZED, Status.ERROR)
+        ):
+            message = (
+                "This track has no analysed audio to make variants of: upload its audio and "
+                "wait until its processing has finished."
+            )
+            if track.status == Status.ERROR:
+                message = f"This track is in error: {track.status_reason}"
+            errors["track"] = ValidationError(message, "no_audio")
+        elif track is not None and not errors and self.variant_type == VariantType.PREVIEW:
+            if self.preview_start >= track.duration:
+                message = f"The preview must start within the track ({track.duration} s)."
+                errors["preview_start"] = ValidationError(message, "out_of_range")
+            elif self.preview_start + self.preview_duration > track.duration:
+                message = (
+                    f"The preview must end within the track ({track.duration} s): at most "
+                    f"{round(track.duration - self.preview_start, 3)} s from its start."
+                )
+                errors["preview_duration"] = ValidationError(message, "out_of_range")
+        if errors:
+            raise ValidationError(errors)
+
+    def validate_constraints(self, exclude=None):
+        """Django reports a conditional uniqueness rule (one transcode, one preview of each
+        kind) broken without its fields or the code ``unique``: name both, as for any
+        uniqueness rule (the API answers 409, pointing at the rule's last field)."""
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as exc:
+            rules = {
+                constraint.violation_error_message: constraint.fields
+                for constraint in self._meta.constraints
+                if isinstance(constraint, models.UniqueConstraint) and constraint.condition
+            }
+            errors = {}
+            for name, found in exc.error_dict.items():
+                for error in found:
+                    fields = rules.get(error.message) if name == NON_FIELD_ERRORS else None
+                    if fields:
+                        params = {"unique_check": fields}
+                        error = ValidationError(error.message, "unique", params)
+                    errors.setdefault(name, []).append(error)
+            raise ValidationError(errors) from exc
 
     def stored_file_names(self):
         return [self.file.name] if self.file else []

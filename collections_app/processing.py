@@ -32,7 +32,7 @@ from django_tasks_db.models import DBTaskResult
 
 from config import storage
 
-from . import covers, media
+from . import covers, media, signals
 from .models import CollectionTrack, Status
 
 logger = logging.getLogger(__name__)
@@ -41,12 +41,22 @@ logger = logging.getLogger(__name__)
 def start(track):
     """Mark ``track`` as processing its stored audio and enqueue a new run (call it inside
     the transaction that saves the audio: the task is committed with it)."""
-    track.status = Status.PROCESSING
-    track.status_reason = None
+    set_status(track, Status.PROCESSING)
     track.processing_attempt += 1
     track.processing_heartbeat_at = None
     track.save()
     process_track.enqueue(str(track.pk), track.processing_attempt)
+
+
+def set_status(track, status, reason=None):
+    """Give ``track`` (saved by the caller) ``status``; when that changes it, receivers of
+    ``track_status_changed`` hear of it once the transaction commits."""
+    changed = track.status != status
+    track.status, track.status_reason = status, reason
+    if changed:
+        transaction.on_commit(
+            lambda: signals.track_status_changed.send(sender=CollectionTrack, track=track)
+        )
 
 
 @task()
@@ -59,7 +69,10 @@ def process_track(track_id, attempt):
         return "superseded"  # deleted, or a newer run has replaced this one
     track = CollectionTrack.objects.get(pk=track_id)
     try:
-        with heartbeat(track_id, attempt), local_path(track.audio) as path:
+        with (
+            heartbeat(current_run(CollectionTrack, track_id, attempt)),
+            local_path(track.audio) as path,
+        ):
             analysis = media.analyse(path)
     except ValidationError as exc:
         finish(track_id, attempt, Status.ERROR, reason=" ".join(exc.messages))
@@ -73,7 +86,11 @@ def process_track(track_id, attempt):
 
 
 def finish(track_id, attempt, status, *, reason=None, analysis=None):
-    """Write run ``attempt``'s outcome, unless a newer run has replaced it."""
+    """Write run ``attempt``'s outcome, unless a newer run has replaced it. Analysed audio
+    gets its default variant (collections_app/variants.py): the track stays
+    ``processing`` until its variants are made."""
+    from . import variants
+
     with storage.atomic():
         track = (
             CollectionTrack.objects.select_for_update()
@@ -82,18 +99,22 @@ def finish(track_id, attempt, status, *, reason=None, analysis=None):
         )
         if track is None:
             return
-        track.status, track.status_reason = status, reason
         track.processing_heartbeat_at = None
-        if analysis is not None:
-            track.duration = analysis.duration
-            track.format = analysis.format
-            track.size = analysis.size
-            track.sha256 = analysis.sha256
-            track.levels = analysis.levels
-            track.files_completed_at = timezone.now()
-            if analysis.cover and not track.cover_files and track.collection.is_cover_overridable:
-                take_embedded_cover(track, analysis.cover)
+        if analysis is None:
+            set_status(track, status, reason)
+            track.save()
+            return
+        track.duration = analysis.duration
+        track.format = analysis.format
+        track.size = analysis.size
+        track.sha256 = analysis.sha256
+        track.levels = analysis.levels
+        track.files_completed_at = timezone.now()
+        if analysis.cover and not track.cover_files and track.collection.is_cover_overridable:
+            take_embedded_cover(track, analysis.cover)
         track.save()
+        variants.add_default(track)
+        variants.settle(track)
 
 
 def take_embedded_cover(track, picture):
@@ -107,23 +128,28 @@ def take_embedded_cover(track, picture):
     track.take_cover(image)
 
 
+def current_run(model, pk, attempt):
+    """The row of ``model`` (a track or a variant) while run ``attempt`` is its current,
+    running one: what a run's heartbeat and outcome are written to."""
+    return model.objects.filter(pk=pk, status=Status.PROCESSING, processing_attempt=attempt)
+
+
 @contextlib.contextmanager
-def heartbeat(track_id, attempt):
-    """Show that run ``attempt`` is alive while the block runs (a thread of its own: the
-    decoder holds this one)."""
+def heartbeat(run):
+    """Show that ``run`` (current_run()) is alive while the block runs (a thread of its
+    own: the decoder or encoder holds this one)."""
     stop = threading.Event()
     interval = settings.PROCESSING_TIMEOUT_SECONDS / 4
 
     def beat():
         try:
             while not stop.wait(interval):
-                CollectionTrack.objects.filter(
-                    pk=track_id, status=Status.PROCESSING, processing_attempt=attempt
-                ).update(processing_heartbeat_at=timezone.now())
+                run.update(processing_heartbeat_at=timezone.now())
         finally:
             connection.close()
 
-    beating = threading.Thread(target=beat, daemon=True, name=f"heartbeat-{track_id}")
+    name = f"heartbeat-{run.model._meta.model_name}"
+    beating = threading.Thread(target=beat, daemon=True, name=name)
     beating.start()
     try:
         yield
@@ -152,30 +178,60 @@ def local_path(field_file):
 
 def recover_stalled():
     """Find runs silent for longer than PROCESSING_TIMEOUT_SECONDS (their worker died):
-    retry each, or mark its track ``error`` once it has had PROCESSING_MAX_ATTEMPTS runs.
-    Returns the number of tracks recovered.
+    retry each, or end it in ``error`` once it has had PROCESSING_MAX_ATTEMPTS runs; the
+    processing of tracks, then the making of variants (collections_app/variants.py).
+    Returns the number of tracks and variants recovered.
 
     A run is silent when its last heartbeat is older than that, or when it never beat
     although a worker took its task that long ago (the worker died right after taking
     it). A run still queued is not silent: it waits for a worker."""
-    cutoff = timezone.now() - timedelta(seconds=settings.PROCESSING_TIMEOUT_SECONDS)
-    taken_long_ago = {
+    from . import variants
+
+    return _recover_tracks() + variants.recover_stalled()
+
+
+def stall_cutoff():
+    return timezone.now() - timedelta(seconds=settings.PROCESSING_TIMEOUT_SECONDS)
+
+
+def taken_long_ago(task_function, cutoff):
+    """(id, attempt) of the runs of ``task_function`` that a worker took before
+    ``cutoff`` and has not finished."""
+    return {
         (args[0], args[1])
         for args in DBTaskResult.objects.running()
-        .filter(task_path=process_track.module_path, started_at__lt=cutoff)
+        .filter(task_path=task_function.module_path, started_at__lt=cutoff)
         .values_list("args_kwargs__args", flat=True)
     }
+
+
+def mark_lost(task_function, ids):
+    """The task results of runs of ``task_function`` for rows ``ids`` whose worker was
+    lost stay "running" otherwise: say what became of them."""
+    DBTaskResult.objects.running().filter(
+        task_path=task_function.module_path, args_kwargs__args__0__in=[str(pk) for pk in ids]
+    ).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=timezone.now(),
+        exception_class_path="collections_app.processing.WorkerLost",
+        traceback="The worker running this task stopped before it finished.",
+    )
+
+
+def _recover_tracks():
+    cutoff = stall_cutoff()
+    taken = taken_long_ago(process_track, cutoff)
     with transaction.atomic():
         candidates = CollectionTrack.objects.select_for_update(skip_locked=True).filter(
             Q(processing_heartbeat_at__lt=cutoff)
-            | Q(processing_heartbeat_at__isnull=True, pk__in={pk for pk, _ in taken_long_ago}),
+            | Q(processing_heartbeat_at__isnull=True, pk__in={pk for pk, _ in taken}),
             status=Status.PROCESSING,
         )
         stalled = [
             track
             for track in candidates
             if track.processing_heartbeat_at is not None
-            or (str(track.pk), track.processing_attempt) in taken_long_ago
+            or (str(track.pk), track.processing_attempt) in taken
         ]
         for track in stalled:
             if track.processing_attempt < settings.PROCESSING_MAX_ATTEMPTS:
@@ -187,21 +243,12 @@ def recover_stalled():
             logger.warning(
                 "Track %s: run %s stalled, giving up", track.pk, track.processing_attempt
             )
-            track.status = Status.ERROR
-            track.status_reason = (
+            reason = (
                 f"Processing stopped without finishing {track.processing_attempt} times "
                 "(its worker was lost). Delete the track and upload the file again."
             )
+            set_status(track, Status.ERROR, reason)
             track.processing_heartbeat_at = None
             track.save()
-        # The lost runs' task results stay "running" otherwise: say what became of them.
-        lost = [str(track.pk) for track in stalled]
-        DBTaskResult.objects.running().filter(
-            task_path=process_track.module_path, args_kwargs__args__0__in=lost
-        ).update(
-            status=TaskResultStatus.FAILED,
-            finished_at=timezone.now(),
-            exception_class_path="collections_app.processing.WorkerLost",
-            traceback="The worker running this task stopped before it finished.",
-        )
+        mark_lost(process_track, [track.pk for track in stalled])
     return len(stalled)

@@ -6,7 +6,7 @@ from config.jsonapi.relations import Relationship
 from config.jsonapi.serializers import ResourceSerializer
 
 from .covers import SIZES
-from .models import Collection, CollectionTrack, Status
+from .models import Collection, CollectionTrack, Status, TrackVariant, VariantStatus
 
 RENDITION = {
     "type": "object",
@@ -143,6 +143,7 @@ class CollectionTrackSerializer(PlayerThemeSerializer):
     status = serializers.ChoiceField(Status.choices, read_only=True)
     format = serializers.JSONField(read_only=True, validators=[format_schema])
     levels = serializers.JSONField(read_only=True, validators=[levels_schema])
+    variants = Relationship("track-variants", many=True, read_only=True)
 
     class Meta:
         model = CollectionTrack
@@ -160,7 +161,45 @@ class CollectionTrackSerializer(PlayerThemeSerializer):
             "files_completed_at",
             *THEME_FIELDS,
             "collection",
+            "variants",
         ]
         extra_kwargs = {"title": {"required": False}}
         create_only = ["file_name"]  # the name of the file uploaded: fixed with it
+        ordering = ["created_at"]
+
+
+class TrackVariantSerializer(ResourceSerializer):
+    """A playable rendition of a collection track's audio, made in the background: a
+    ``transcode`` of the whole track or a ``preview`` window of it, in one ``codec`` and
+    ``bitrate`` (kbit/s).
+
+    ``preview-start`` and ``preview-duration`` (seconds) are required for a preview and
+    refused for a transcode; the window must lie within the track's duration. The track
+    must have analysed audio (not ``initialized``, still analysing its upload, or
+    ``error``). A track has one variant of each kind (type, codec, bitrate, window): the
+    same one twice is a 409. ``status`` goes ``queued`` → ``processing`` → ``ready``, or
+    ``error`` with a ``status-reason``; ``size``, ``duration`` and ``mime-type`` describe
+    the file once it is ready."""
+
+    track = Relationship("collection-tracks", queryset=CollectionTrack.objects.all())
+    status = serializers.ChoiceField(VariantStatus.choices, read_only=True)
+
+    class Meta:
+        model = TrackVariant
+        resource_name = "track-variants"
+        fields = [
+            "variant_type",
+            "codec",
+            "bitrate",
+            "preview_start",
+            "preview_duration",
+            "status",
+            "status_reason",
+            "size",
+            "duration",
+            "mime_type",
+            "created_at",
+            "updated_at",
+            "track",
+        ]
         ordering = ["created_at"]

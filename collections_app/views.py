@@ -1,10 +1,17 @@
+import contextlib
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+
+from config.jsonapi import integrity
 from config.jsonapi.exceptions import InvalidQueryParameter
 from config.jsonapi.pagination import OffsetOrPageNumberPagination
 from config.jsonapi.views import ResourceViewSet
 
-from .filters import CollectionFilter, CollectionTrackFilter
-from .models import Collection, CollectionTrack
-from .serializers import CollectionSerializer, CollectionTrackSerializer
+from . import variants
+from .filters import CollectionFilter, CollectionTrackFilter, TrackVariantFilter
+from .models import Collection, CollectionTrack, TrackVariant
+from .serializers import CollectionSerializer, CollectionTrackSerializer, TrackVariantSerializer
 
 CASCADE = {"true": True, "false": False}
 
@@ -46,3 +53,42 @@ class CollectionTrackViewSet(ResourceViewSet):
         "track-cover-upload": "collection-track-covers",
     }
     answer_deleted = True
+
+
+class TrackVariantViewSet(ResourceViewSet):
+    """Transcodes and previews of collection tracks, made in the background: created and
+    deleted, never changed (routed without PATCH)."""
+
+    queryset = TrackVariant.objects.all()
+    serializer_class = TrackVariantSerializer
+    filterset_class = TrackVariantFilter
+    pagination_class = OffsetOrPageNumberPagination
+    sort_fields = ("createdAt",)
+
+    def perform_create(self, serializer):
+        try:
+            with transaction.atomic():
+                variant = serializer.save()
+        except IntegrityError as exc:
+            # A duplicate created concurrently: the answer a sequential duplicate gets.
+            if integrity.violation(exc).kind != "unique":
+                raise
+            self.get_serializer(data=serializer.initial_data).is_valid(raise_exception=True)
+            raise
+        variants.requested(variant)
+        return variant
+
+    def get_object(self):
+        """A delete locks the variant's track first: the order in which the variants' tasks
+        lock both (collections_app/variants.py)."""
+        if self.action == "destroy":
+            with contextlib.suppress(ValueError, TypeError, DjangoValidationError):
+                rows = self.get_queryset().filter(pk=self.kwargs["pk"]).values("track_id")
+                tracks = CollectionTrack.objects.select_for_update(no_key=True)
+                list(tracks.filter(pk__in=rows))
+        return super().get_object()
+
+    def perform_destroy(self, instance):
+        track = CollectionTrack.objects.select_for_update(no_key=True).get(pk=instance.track_id)
+        instance.delete()
+        variants.settle(track)

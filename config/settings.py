@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "products",
     "tracks",
     "collections_app",  # before django_tasks_db: its db_worker command adds recovery
+    "webhooks",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -197,6 +198,8 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 UPLOAD_TTL_SECONDS = int(os.environ.get("UPLOAD_TTL_SECONDS", "3600"))
 UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(2 * 1024**3)))
 FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
+# Play sessions' signed media URLs (collections_app/playback.py): how long they are valid.
+MEDIA_URL_TTL_SECONDS = int(os.environ.get("MEDIA_URL_TTL_SECONDS", "3600"))
 
 # Background tasks (django-tasks): the database backend, run by `manage.py db_worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -204,6 +207,15 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # lost its worker and is retried, up to PROCESSING_MAX_ATTEMPTS runs, then marked "error".
 PROCESSING_TIMEOUT_SECONDS = float(os.environ.get("PROCESSING_TIMEOUT_SECONDS", "120"))
 PROCESSING_MAX_ATTEMPTS = int(os.environ.get("PROCESSING_MAX_ATTEMPTS", "3"))
+
+# Webhooks (webhooks/): hosts deliveries may reach although they are not public (and over
+# http), the timeout of each socket operation, attempts per message and the delays between
+# them (seconds; the last repeats), and the base of the links in a message's data.
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS")
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "5"))
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "6"))
+WEBHOOK_RETRY_DELAYS = [int(s) for s in env_list("WEBHOOK_RETRY_DELAYS", "5,30,120,600,3600")]
+WEBHOOK_BASE_URL = os.environ.get("WEBHOOK_BASE_URL", "")
 
 # Master audio records (tracks.Record).
 RECORD_MAX_BYTES = int(os.environ.get("RECORD_MAX_BYTES", str(2 * 1024**3)))

@@ -95,3 +95,33 @@ def make_collection_track(**fields):
         fields["collection"] = make_collection()
     fields.setdefault("file_name", f"track-{next(_counter)}.wav")
     return CollectionTrack.objects.create(**fields)
+
+
+def make_webhook_endpoint(**fields):
+    from webhooks.models import WebhookEndpoint
+
+    fields.setdefault("organization", default_organization())
+    fields.setdefault("url", f"https://hooks-{next(_counter)}.example.com/in")
+    fields.setdefault("events", ["track.status-changed"])
+    return WebhookEndpoint.objects.create(**fields)
+
+
+def make_webhook_delivery(**fields):
+    from webhooks.models import WebhookDelivery
+
+    if "endpoint" not in fields:
+        fields["endpoint"] = make_webhook_endpoint()
+    fields.setdefault("event", "track.status-changed")
+    fields.setdefault("message_id", f"msg_{next(_counter):032x}")
+    fields.setdefault("body", "{}")
+    return WebhookDelivery.objects.create(**fields)
+
+
+def make_track_variant(**fields):
+    """A variant row as the ORM stores it (no task, no file): for scoping and listing."""
+    from collections_app.models import TrackVariant
+
+    if "track" not in fields:
+        fields["track"] = make_collection_track()
+    fields.setdefault("codec", "mp3")
+    return TrackVariant.objects.create(**fields)

@@ -473,6 +473,8 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
             return f"issue-{resource}-upload-target"
         if self.action == "upload_targets":
             return f"issue-{resource}-upload-targets"
+        if self.custom_action:
+            return self.custom_action["operation_id"].format(type=resource)
         kind = {
             "relationship": "get-relationship",
             "update_relationship": "update-relationship",
@@ -493,7 +495,16 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
             "upload_target": "Get a signed target to upload a new {type} resource's file to",
             "upload_targets": "Get new signed targets to upload a {type} resource's files to",
         }
+        if self.custom_action:
+            return self.custom_action["summary"].format(type=self.resource.type)
         return summaries[self.action].format(type=self.resource.type, member=self.member)
+
+    @property
+    def custom_action(self):
+        """A viewset's own action, as its ``action_descriptions`` describe it: operation id,
+        summary, success status and description, and a document of the resource
+        (``resource``) or of top-level ``meta`` members (``meta``: {member: JSON Schema})."""
+        return getattr(self.view, "action_descriptions", {}).get(self.action)
 
     # Parameters.
 
@@ -630,6 +641,11 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
             responses[204] = OpenApiResponse(description="Deleted.")
         elif self.action == "create":
             responses[201] = OpenApiResponse(success, description="Created.")
+        elif self.custom_action:
+            custom = self.custom_action
+            responses[custom["status"]] = OpenApiResponse(
+                success, description=custom["description"]
+            )
         else:
             responses[200] = OpenApiResponse(success, description="OK.")
         return {**responses, **error_responses(self.error_statuses())}
@@ -650,6 +666,15 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
             return self.collection_document(resource)
         if self.action == "create" and self.view.upload_purposes:
             return self.resource_document(resource, targets=list(self.view.upload_purposes))
+        created_meta = getattr(self.view, "created_meta", None)
+        if self.action == "create" and created_meta:
+            return self.resource_document(resource, meta=created_meta)
+        custom = self.custom_action
+        if custom and custom.get("resource"):
+            return self.resource_document(resource)
+        if custom:
+            name = component_name(f"{resource.type}-{self.action.replace('_', '-')}", "Document")
+            return self.meta_document(name, lambda auto: dict(custom["meta"]))
         if self.action in ("retrieve", "create", "partial_update"):
             return self.resource_document(resource)
         if self.action == "destroy" and self.view.answer_deleted:
@@ -701,10 +726,12 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
         refs = [ResourceDescriber(auto, schema).resource() for schema in types.values()]
         return {"type": "array", "items": {"oneOf": refs} if len(refs) > 1 else refs[0]}
 
-    def resource_document(self, resource, nullable=False, targets=()):
+    def resource_document(self, resource, nullable=False, targets=(), meta=None):
         """A document of one resource; with ``targets``, a created resource's, whose meta
-        holds those upload targets."""
-        suffix = "NullableDocument" if nullable else "CreatedDocument" if targets else "Document"
+        holds those upload targets; with ``meta`` ({member: JSON Schema}), a created
+        resource's whose meta holds those members."""
+        created = targets or meta
+        suffix = "NullableDocument" if nullable else "CreatedDocument" if created else "Document"
 
         def build(auto):
             data = ResourceDescriber(auto, resource).resource()
@@ -718,6 +745,9 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
             if targets:
                 target = register_shared(auto, "UploadTarget")
                 properties["meta"] = obj(dict.fromkeys(targets, target), list(targets))
+                required.append("meta")
+            if meta:
+                properties["meta"] = obj(dict(meta), list(meta))
                 required.append("meta")
             return obj(properties, required)
 

@@ -42,6 +42,8 @@ ACTION_PARAMETERS = {
     "update_relationship": set(),
     "upload_target": set(),
     "upload_targets": set(),
+    "rotate_secret": set(),  # webhooks
+    "redeliver": set(),  # webhooks
 }
 
 

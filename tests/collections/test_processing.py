@@ -168,8 +168,9 @@ def test_embedded_cover_art_becomes_the_cover_unless_one_was_uploaded(api, media
     assert got["status"] == "ready"
     assert got["cover"] == own_cover_before  # the uploaded cover is not replaced
     assert got["player-color"] == vibrant(uploaded_cover)
-    # Audio files, and four renditions of each cover: none left over from replaced art.
-    assert len(stored_files(media_root)) == 8 + 4 * 4
+    # Audio files, their default variants, and four renditions of each cover: none left
+    # over from replaced art.
+    assert len(stored_files(media_root)) == 8 + 8 + 4 * 4
 
 
 @pytest.mark.django_db(transaction=True)
@@ -268,7 +269,7 @@ def test_a_stalled_run_is_retried_and_the_retry_completes(api, settings, media_r
     assert (alive.status, alive.processing_attempt) == (Status.PROCESSING, 1)
     # The deleted track's run finds nothing to do.
     assert task_of(deleted).return_value == "superseded"
-    assert len(stored_files(media_root)) == 3
+    assert len(stored_files(media_root)) == 3 + 2  # and the default variants of the two ready
 
 
 @pytest.mark.django_db

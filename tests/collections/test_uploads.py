@@ -23,7 +23,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from collections_app import covers
-from collections_app.models import Collection, CollectionTrack, Status
+from collections_app.models import Collection, CollectionTrack, Status, TrackVariant
 from config import uploads
 from config.jsonapi import JSONAPI_MEDIA_TYPE as JSONAPI
 from config.models import UploadReceipt
@@ -216,6 +216,7 @@ def test_every_audio_kind_uploads_and_processes_to_ready(api, media_root, temp_d
 
     assert {task.status for task in DBTaskResult.objects.all()} == {TaskResultStatus.SUCCESSFUL}
     assert {task.return_value for task in DBTaskResult.objects.all()} == {"ready"}
+    assert DBTaskResult.objects.count() == 2 * len(sent)  # processing, the default variant
     for track_id, (kind, content) in sent.items():
         _, container, codec, rate, bits, tolerance = EXPECTED[kind]
         got = attributes(api, track_id)
@@ -237,7 +238,7 @@ def test_every_audio_kind_uploads_and_processes_to_ready(api, media_root, temp_d
         track = CollectionTrack.objects.get(pk=track_id)
         assert (track.processing_attempt, track.processing_heartbeat_at) == (1, None)
         assert (media_root / track.audio.name).read_bytes() == content, kind
-    assert len(stored_files(media_root)) == len(sent)
+    assert len(stored_files(media_root)) == 2 * len(sent)  # the audio, its default variant
 
 
 @pytest.mark.django_db
@@ -800,19 +801,22 @@ def test_deleting_processed_tracks_and_a_collection_deletes_their_files(api, med
         got = attributes(api, track.pk)
         assert got["status"] == "ready" and got["cover"] is not None
     files = stored_files(media_root)
-    assert len(files) == 2 + 3 * 4  # two audio files, three covers in four sizes
+    assert len(files) == 2 + 2 + 3 * 4  # two audio files and variants, three covers in four sizes
 
     def files_of(owner):
-        return [name for name in files if str(owner.pk) in name]
+        variants = TrackVariant.objects.filter(track_id=owner.pk).values_list("pk", flat=True)
+        keys = {str(owner.pk), *map(str, variants)}
+        return [name for name in files if any(key in name for key in keys)]
 
-    assert len(files_of(embedded)) == len(files_of(uploaded)) == 5
+    embedded_files = files_of(embedded)  # its variants' are named by their rows
+    assert len(embedded_files) == len(files_of(uploaded)) == 6
     response = api.delete(f"{TRACKS}/{embedded.pk}")
     assert response.status_code == 200, response.document
     assert response.document["meta"]["deleted"]["id"] == str(embedded.pk)
-    assert stored_files(media_root) == sorted(set(files) - set(files_of(embedded)))
+    assert stored_files(media_root) == sorted(set(files) - set(embedded_files))
     # A collection with tracks is kept unless the cascade is asked for.
     assert the_error(api.delete(f"{COLLECTIONS}/{collection.pk}"), 409)["code"] == "in_use"
-    assert len(stored_files(media_root)) == 9
+    assert len(stored_files(media_root)) == 10
     response = api.delete(f"{COLLECTIONS}/{collection.pk}?cascade=true")
     assert response.status_code == 200, response.document
     assert not CollectionTrack.objects.exists() and not Collection.objects.exists()

@@ -73,6 +73,16 @@ schemathesis.openapi.format("isrc", isrc_codes())
 schemathesis.openapi.format("upc", upc_codes())
 schemathesis.openapi.format("iswc", iswc_codes())
 schemathesis.openapi.format("cid", cids())
+# Webhook endpoints: https URLs of public host names (the live server sends nothing: no
+# event happens during the run).
+schemathesis.openapi.format(
+    "webhook-url",
+    st.builds(
+        "https://{}.example.com/{}".format,
+        st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=20),
+        st.text("abcdefghijklmnopqrstuvwxyz0123456789-_/", max_size=40),
+    ),
+)
 
 
 # Rules between members that OpenAPI 3.0's JSON Schema cannot state (one value compared
@@ -117,6 +127,17 @@ def mend_stem(attributes, relationships, creating):
         attributes["stem-category"] = None
 
 
+def mend_variant_window(attributes):
+    """A preview takes its window (within any track: at the start, one second); a
+    transcode takes none."""
+    if attributes.get("variant-type") == "preview":
+        if attributes.get("preview-start") is None or attributes.get("preview-duration") is None:
+            attributes.update({"preview-start": 0, "preview-duration": 1})
+    else:
+        attributes.pop("preview-start", None)
+        attributes.pop("preview-duration", None)
+
+
 def mend_pagination(query):
     """Offset pages (page[offset]/page[limit]) and numbered pages do not mix."""
     if {"page[offset]", "page[limit]"} & set(query):
@@ -132,6 +153,9 @@ def map_case(context, case):
         mend_pagination(case.query)
     is_track_write = case.operation.path in ("/api/v1/tracks", "/api/v1/tracks/{id}")
     data = case.body.get("data") if isinstance(case.body, dict) else None
+    is_variant_create = case.operation.path == "/api/v1/track-variants" and case.method == "POST"
+    if positive and is_variant_create and isinstance(data, dict):
+        mend_variant_window(data.setdefault("attributes", {}))
     if not (positive and is_track_write and case.method in ("POST", "PATCH")):
         return case
     if isinstance(data, dict):

@@ -22,6 +22,9 @@ from tests.factories import (
     make_organization,
     make_product,
     make_track,
+    make_track_variant,
+    make_webhook_delivery,
+    make_webhook_endpoint,
 )
 from tests.tracks.test_records import audio_file, record_document
 
@@ -47,6 +50,9 @@ ROW_MAKERS = {
     "records": make_record,
     "collections": lambda api: make_collection(),
     "collection-tracks": lambda api: make_collection_track(),
+    "track-variants": lambda api: make_track_variant(),
+    "webhook-endpoints": lambda api: make_webhook_endpoint(),
+    "webhook-deliveries": lambda api: make_webhook_delivery(),
 }
 
 
