@@ -30,7 +30,7 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
-from config import storage
+from config import recovery, storage
 
 from . import covers, media, signals
 from .models import CollectionTrack, Status
@@ -176,6 +176,7 @@ def local_path(field_file):
         yield copy.name
 
 
+@recovery.register
 def recover_stalled():
     """Find runs silent for longer than PROCESSING_TIMEOUT_SECONDS (their worker died):
     retry each, or end it in ``error`` once it has had PROCESSING_MAX_ATTEMPTS runs; the

@@ -3,7 +3,9 @@
 Each attempt is a ``WebhookDelivery`` row. A failed attempt (an answer other than 2xx, a
 redirect, a timeout, a connection error, a refused address) schedules the next one after
 WEBHOOK_RETRY_DELAYS (5 s, 30 s, 2 min, 10 min, 1 h), up to WEBHOOK_MAX_ATTEMPTS attempts;
-then the endpoint is failing (``failing_since``) until a delivery to it succeeds.
+then the endpoint is failing (``failing_since``) until a delivery to it succeeds. An
+attempt whose worker died before it recorded the outcome is made again
+(``recover_lost_attempts``): the receiver may then see a message twice, never not at all.
 """
 
 import logging
@@ -12,7 +14,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django_tasks import task
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
+
+from config import recovery
 
 from . import delivery as http
 from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
@@ -103,3 +108,31 @@ def redeliver(delivery):
     )
     enqueue(again)
     return again
+
+
+@recovery.register
+def recover_lost_attempts():
+    """Attempts whose worker died mid-request (their task "running" for longer than an
+    attempt can take) are enqueued again; returns how many."""
+    cutoff = timezone.now() - timedelta(seconds=max(60, 4 * settings.WEBHOOK_TIMEOUT_SECONDS))
+    with transaction.atomic():
+        lost = list(
+            DBTaskResult.objects.running()
+            .select_for_update(skip_locked=True)
+            .filter(task_path=send_delivery.module_path, started_at__lt=cutoff)
+        )
+        for result in lost:
+            result.status = TaskResultStatus.FAILED
+            result.finished_at = timezone.now()
+            result.exception_class_path = "webhooks.tasks.WorkerLost"
+            result.traceback = "The worker sending this attempt stopped before it finished."
+            result.save(
+                update_fields=["status", "finished_at", "exception_class_path", "traceback"]
+            )
+            pending = WebhookDelivery.objects.filter(
+                pk=result.args_kwargs["args"][0], status=DeliveryStatus.PENDING
+            ).first()
+            if pending is not None:
+                logger.warning("Webhook attempt %s lost its worker: sending again", pending.pk)
+                enqueue(pending)
+    return len(lost)

@@ -24,8 +24,8 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from collections_app import covers, processing
-from collections_app.management.commands.db_worker import recover_periodically
 from collections_app.models import CollectionTrack, Status
+from config.management.commands.db_worker import recover_periodically
 from tests.factories import make_collection, make_collection_track
 
 from .media_files import make_bomb, make_image, write_audio

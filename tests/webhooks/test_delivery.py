@@ -5,13 +5,19 @@ and the status changes of an uploaded track."""
 import inspect
 import json
 import socket
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from collections_app import processing
 from collections_app.models import CollectionTrack, TrackVariant
 from collections_app.signals import track_status_changed, variant_created, variant_failed
+from config.recovery import recover_all
 from tests.factories import make_collection_track, make_organization, make_webhook_endpoint
+from webhooks import tasks
 from webhooks.models import WebhookEndpoint
 
 from .conftest import DELIVERIES, ENDPOINTS, create_endpoint, deliveries, run_worker, verify
@@ -82,6 +88,29 @@ def test_variant_events(client, receiver):
         "track-variant.failed",
     ]
     assert {message["data"]["id"] for message in messages} == {str(variant.pk)}
+
+
+def test_an_attempt_whose_worker_died_is_sent_again(client, receiver):
+    """A worker took the attempt's task and died before recording it: the task stays
+    "running" until a worker's recovery (config/recovery.py) enqueues the attempt again."""
+    create_endpoint(client, receiver.url)
+    status_changed(make_collection_track())
+    [task] = DBTaskResult.objects.filter(task_path=tasks.send_delivery.module_path)
+    task.claim("killed-worker")
+    DBTaskResult.objects.filter(pk=task.pk).update(started_at=timezone.now() - timedelta(hours=1))
+    run_worker()
+    assert receiver.requests == []  # nothing is ready to run: the attempt is lost
+
+    recover_all()
+    run_worker()
+
+    [request] = receiver.requests
+    [delivery] = deliveries(client)
+    assert delivery["attributes"]["status"] == "succeeded"
+    assert delivery["attributes"]["message-id"] == request["headers"]["webhook-id"]
+    task.refresh_from_db()
+    assert task.status == TaskResultStatus.FAILED
+    assert task.exception_class_path == "webhooks.tasks.WorkerLost"
 
 
 def test_failures_are_retried_with_the_same_message_id(client, receiver):
