@@ -5,13 +5,9 @@ under a fresh MEDIA_ROOT; every refused upload is checked to leave nothing behin
 
 import hashlib
 import io
-import json
 import random
-import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
@@ -25,11 +21,11 @@ from django_tasks_db.models import DBTaskResult
 from collections_app import covers
 from collections_app.models import Collection, CollectionTrack, Status, TrackVariant
 from config import uploads
-from config.jsonapi import JSONAPI_MEDIA_TYPE as JSONAPI
 from config.models import UploadReceipt
 from tests.assertions import the_error
 from tests.client import JsonApiClient
 from tests.factories import make_collection, make_collection_track
+from tests.rawhttp import cut_short_put, raw_put
 
 from .media_files import available_audio_kinds, make_bomb, make_image, write_audio
 
@@ -495,37 +491,6 @@ def test_collection_deleted_before_a_cover_upload_is_404(api, media_root, temp_d
 
 
 # --- Over real HTTP (a live server): cut-short bodies and concurrent uploads ---------------------
-
-
-def raw_put(url, content):
-    request = urllib.request.Request(
-        url,
-        data=content,
-        method="PUT",
-        headers={"Content-Type": "application/octet-stream", "Accept": JSONAPI},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-
-
-def cut_short_put(live_server, path, content, length):
-    """A PUT announcing ``length`` bytes whose client goes away after ``content``."""
-    server = urlsplit(live_server.url)
-    with socket.create_connection((server.hostname, server.port), timeout=60) as client:
-        client.sendall(
-            f"PUT {path} HTTP/1.1\r\nHost: {server.netloc}\r\nContent-Length: {length}\r\n"
-            f"Accept: {JSONAPI}\r\nConnection: close\r\n\r\n".encode()
-            + content
-        )
-        client.shutdown(socket.SHUT_WR)
-        answer = b""
-        while chunk := client.recv(65536):
-            answer += chunk
-    head, _, body = answer.partition(b"\r\n\r\n")
-    return int(head.split(b" ")[1]), json.loads(body)
 
 
 def concurrently(*calls):

@@ -4,11 +4,8 @@ storage under a fresh MEDIA_ROOT, real HTTP through the test client or a live se
 
 import hashlib
 import json
-import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -24,6 +21,7 @@ from config.models import UploadReceipt
 from tests.assertions import errors_by_pointer, the_error
 from tests.client import JsonApiClient
 from tests.factories import add_member, make_label, make_organization, make_product, make_track
+from tests.rawhttp import cut_short_put, raw_put
 from tracks.models import Record
 
 from .test_records import audio_file, corrupt_flac, stored_files
@@ -517,37 +515,6 @@ def test_other_methods_are_405(api, media_root, method):
 # seconds.
 
 
-def raw_put(url, content):
-    request = urllib.request.Request(
-        url,
-        data=content,
-        method="PUT",
-        headers={"Content-Type": "application/octet-stream", "Accept": "application/vnd.api+json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-
-
-def cut_short_put(live_server, path, content, length):
-    """A PUT announcing ``length`` bytes whose client goes away after ``content``."""
-    server = urlsplit(live_server.url)
-    with socket.create_connection((server.hostname, server.port), timeout=30) as connection:
-        connection.sendall(
-            f"PUT {path} HTTP/1.1\r\nHost: {server.netloc}\r\nContent-Length: {length}\r\n"
-            "Accept: application/vnd.api+json\r\nConnection: close\r\n\r\n".encode()
-            + content
-        )
-        connection.shutdown(socket.SHUT_WR)
-        answer = b""
-        while chunk := connection.recv(65536):
-            answer += chunk
-    head, _, body = answer.partition(b"\r\n\r\n")
-    return int(head.split(b" ")[1]), json.loads(body)
-
-
 def concurrent_puts(url, content):
     """The statuses of two PUTs of ``content`` to ``url`` started at the same moment."""
     barrier = threading.Barrier(2)
@@ -555,7 +522,7 @@ def concurrent_puts(url, content):
 
     def upload():
         barrier.wait()
-        statuses.append(raw_put(url, content))
+        statuses.append(raw_put(url, content, timeout=30))
 
     threads = [threading.Thread(target=upload) for _ in range(2)]
     for thread in threads:
@@ -569,14 +536,14 @@ def concurrent_puts(url, content):
 def test_over_real_http_cut_short_bodies_and_concurrent_puts(api, live_server, media_root):
     # A body cut short is a 400 that writes nothing and gives the target back.
     path = path_of(issue(api, make_track()))
-    status, document = cut_short_put(live_server, path, FLAC[:100], len(FLAC))
+    status, document = cut_short_put(live_server, path, FLAC[:100], len(FLAC), timeout=30)
     assert status == 400, document
     assert document["errors"][0]["code"] == "incomplete_body"
     assert not Record.objects.exists()
     assert stored_files(media_root) == []
     assert not UploadReceipt.objects.exists()
-    assert raw_put(live_server.url + path, FLAC) == 201
-    assert raw_put(live_server.url + path, FLAC) == 409
+    assert raw_put(live_server.url + path, FLAC, timeout=30) == 201
+    assert raw_put(live_server.url + path, FLAC, timeout=30) == 409
     # Two uploads at once to one target: exactly one record, the other is a 409.
     content = audio_file(seconds=4)
     for records in range(2, 5):
