@@ -234,22 +234,29 @@ def _recover_tracks():
             if track.processing_heartbeat_at is not None
             or (str(track.pk), track.processing_attempt) in taken
         ]
-        for track in stalled:
-            if track.processing_attempt < settings.PROCESSING_MAX_ATTEMPTS:
-                logger.warning(
-                    "Track %s: run %s stalled, retrying", track.pk, track.processing_attempt
-                )
-                start(track)
-                continue
-            logger.warning(
-                "Track %s: run %s stalled, giving up", track.pk, track.processing_attempt
-            )
-            reason = (
-                f"Processing stopped without finishing {track.processing_attempt} times "
-                "(its worker was lost). Delete the track and upload the file again."
-            )
-            set_status(track, Status.ERROR, reason)
-            track.processing_heartbeat_at = None
-            track.save()
+        retry_or_end(stalled, start, give_up_processing)
         mark_lost(process_track, [track.pk for track in stalled])
     return len(stalled)
+
+
+def give_up_processing(track):
+    reason = (
+        f"Processing stopped without finishing {track.processing_attempt} times "
+        "(its worker was lost). Delete the track and upload the file again."
+    )
+    set_status(track, Status.ERROR, reason)
+    track.processing_heartbeat_at = None
+    track.save()
+
+
+def retry_or_end(runs, retry, give_up):
+    """For each stalled run (a track's processing, a variant's making): ``retry`` it while
+    it has had fewer than PROCESSING_MAX_ATTEMPTS runs, else ``give_up`` on it."""
+    for run in runs:
+        name, attempt = type(run).__name__, run.processing_attempt
+        if attempt < settings.PROCESSING_MAX_ATTEMPTS:
+            logger.warning("%s %s: run %s stalled, retrying", name, run.pk, attempt)
+            retry(run)
+        else:
+            logger.warning("%s %s: run %s stalled, giving up", name, run.pk, attempt)
+            give_up(run)

@@ -15,7 +15,6 @@ retried up to PROCESSING_MAX_ATTEMPTS runs, and only the current run writes its 
 """
 
 import contextlib
-import logging
 import os
 import tempfile
 
@@ -36,12 +35,11 @@ from .processing import (
     heartbeat,
     local_path,
     mark_lost,
+    retry_or_end,
     set_status,
     stall_cutoff,
     taken_long_ago,
 )
-
-logger = logging.getLogger(__name__)
 
 DEFAULT = {"variant_type": VariantType.TRANSCODE, "codec": Codec.MP3, "bitrate": 128}
 PENDING = (VariantStatus.QUEUED, VariantStatus.PROCESSING)
@@ -174,6 +172,15 @@ def end(variant, status, reason=None):
     transaction.on_commit(lambda: signal.send(sender=TrackVariant, variant=variant))
 
 
+def give_up(variant):
+    reason = (
+        f"Making this variant stopped without finishing {variant.processing_attempt} "
+        "times (its worker was lost). Delete it and ask for it again."
+    )
+    end(variant, VariantStatus.ERROR, reason)
+    variant.save()
+
+
 def recover_stalled():
     """processing.recover_stalled() for variants: returns how many were recovered."""
     cutoff = stall_cutoff()
@@ -193,22 +200,7 @@ def recover_stalled():
             if variant.status == VariantStatus.PROCESSING
             or (str(variant.pk), variant.processing_attempt) in taken
         ]
-        for variant in stalled:
-            if variant.processing_attempt < settings.PROCESSING_MAX_ATTEMPTS:
-                logger.warning(
-                    "Variant %s: run %s stalled, retrying", variant.pk, variant.processing_attempt
-                )
-                enqueue(variant)
-                continue
-            logger.warning(
-                "Variant %s: run %s stalled, giving up", variant.pk, variant.processing_attempt
-            )
-            reason = (
-                f"Making this variant stopped without finishing {variant.processing_attempt} "
-                "times (its worker was lost). Delete it and ask for it again."
-            )
-            end(variant, VariantStatus.ERROR, reason)
-            variant.save()
+        retry_or_end(stalled, enqueue, give_up)
         for track in tracks:
             settle(track)
         mark_lost(make_variant, [variant.pk for variant in stalled])
