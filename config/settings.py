@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "tracks",
     "collections_app",  # before django_tasks_db: its db_worker command adds recovery
     "webhooks",
+    "soundcheck",
     "django_tasks",
     "django_tasks_db",
 ]

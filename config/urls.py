@@ -33,6 +33,7 @@ urlpatterns = [
     path(API_PREFIX, include("tracks.urls")),
     path(API_PREFIX, include("collections_app.urls")),
     path(API_PREFIX, include("webhooks.urls")),
+    path(API_PREFIX, include("soundcheck.urls")),
     re_path(r"^api(/|$)", not_found),
     path("oauth/token", oauth2_views.TokenView.as_view(), name="oauth-token"),
     path("oauth/revoke", oauth2_views.RevokeTokenView.as_view(), name="oauth-revoke"),

@@ -43,7 +43,7 @@ class _TypeRenderer:
         ]
 
     def render(self, instance, include_tree):
-        resource_id = str(instance.pk)
+        resource_id = self.schema.resource_id(instance)
         self_link = f"{self.prefix}{resource_id}"
         attributes = {}
         for member, field in self.attributes:
@@ -59,7 +59,7 @@ class _TypeRenderer:
                 relationship["data"] = rel.identifier(instance)
             elif member in include_tree:
                 relationship["data"] = [
-                    {"type": rel.resource_type, "id": str(obj.pk)}
+                    {"type": rel.resource_type, "id": rel.related_id(obj)}
                     for obj in rel.related_objects(instance)
                 ]
             relationships[member] = relationship
@@ -87,7 +87,7 @@ class DocumentBuilder:
         return self._renderers[schema.type]
 
     def self_link(self, schema, instance):
-        return f"{self.base_url}{schema.path}/{instance.pk}"
+        return f"{self.base_url}{schema.path}/{schema.resource_id(instance)}"
 
     def single(self, schema, instance, links=None):
         document = {
@@ -109,8 +109,8 @@ class DocumentBuilder:
             organization = tenancy.context_organization(self.context)
             related = tenancy.scoped(rel.related_queryset(instance), organization)
             return [
-                {"type": rel.resource_type, "id": str(pk)}
-                for pk in related.values_list("pk", flat=True)
+                {"type": rel.resource_type, "id": str(related_id)}
+                for related_id in related.values_list(rel.target_id_field, flat=True)
             ]
         return rel.identifier(instance)
 
@@ -121,7 +121,7 @@ class DocumentBuilder:
     def _add_included(self, document, schema, instances):
         if not self.query.include:
             return
-        seen = {(schema.type, str(instance.pk)) for instance in instances}
+        seen = {(schema.type, schema.resource_id(instance)) for instance in instances}
         included = []
         self._include(schema, instances, self.query.include, seen, included)
         document["included"] = included
@@ -133,7 +133,7 @@ class DocumentBuilder:
             renderer = self.renderer(child)
             related = [obj for instance in instances for obj in rel.related_objects(instance)]
             for obj in related:
-                key = (child.type, str(obj.pk))
+                key = (child.type, child.resource_id(obj))
                 if key not in seen:
                     seen.add(key)
                     included.append(renderer.render(obj, subtree))
@@ -191,8 +191,10 @@ def linkage_data(document):
     return data
 
 
-def resource_object(document, resource_type, resource_id=None):
-    """Check a create (no ``resource_id``) or update document and return its resource object."""
+def resource_object(document, resource_type, resource_id=None, client_ids=False):
+    """Check a create (no ``resource_id``) or update document and return its resource object;
+    ``client_ids``: a create names the new resource's id (JSON:API client-generated ids),
+    returned as the resource object's ``id``."""
     data = primary_data(document)
     if not isinstance(data, dict):
         raise InvalidDocument("'data' must be a resource object.", "/data")
@@ -204,7 +206,13 @@ def resource_object(document, resource_type, resource_id=None):
             "/data/type",
             "type_conflict",
         )
-    if resource_id is None:
+    if resource_id is None and client_ids:
+        if not isinstance(data.get("id"), str):
+            raise InvalidDocument(
+                f"A new {resource_type} resource needs its 'id' (a string): the client names it.",
+                "/data/id",
+            )
+    elif resource_id is None:
         if "id" in data or "lid" in data:
             raise Forbidden(
                 "Client-generated ids are not supported; the server assigns the id.", "/data/id"
@@ -233,4 +241,7 @@ def resource_object(document, resource_type, resource_id=None):
             raise InvalidDocument("A relationship must be an object with 'data'.", pointer)
         _check_linkage(relationship["data"], f"{pointer}/data")
         relationships[member] = relationship["data"]
-    return {"attributes": data.get("attributes", {}), "relationships": relationships}
+    resource = {"attributes": data.get("attributes", {}), "relationships": relationships}
+    if resource_id is None and client_ids:
+        resource["id"] = data["id"]
+    return resource

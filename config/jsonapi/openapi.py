@@ -127,6 +127,8 @@ SHARED = {
 QUERY_OPTIONS = {
     "cascade": "true deletes the resource's children with it; otherwise a resource that "
     "still has children is a 409.",
+    "preserve-state-on-error": "true: an error result does not overwrite an earlier state "
+    "that was not an error (the result is kept, with that state as its effective-state).",
 }
 
 ERRORS = {
@@ -311,6 +313,9 @@ class ResourceDescriber:
         required = ["type"]
         if partial:
             data["id"] = {"type": "string", "pattern": ID_PATTERN}
+            required.append("id")
+        elif self.schema.client_ids:  # the client names the new resource
+            data["id"] = self.attribute(self.schema.id_field, "request")
             required.append("id")
         data["attributes"] = obj(attributes, required_attributes, additionalProperties=False)
         create_rules = {} if partial else getattr(self.schema.serializer_class, "create_rules", {})
@@ -535,7 +540,9 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
                 {"type": "string", "pattern": ID_PATTERN},
                 OpenApiParameter.PATH,
                 required=True,
-                description=f"The {self.resource.type} id.",
+                description=getattr(self.view, "path_parameters", {}).get(
+                    variable, f"The {self.resource.type} id."
+                ),
             )
             for variable in uritemplate.variables(self.path)
         ]
@@ -576,7 +583,14 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
                 public = name.replace("__", ".").replace("_", "-")
                 schema = filter_schema(filter_)
                 explode = {} if schema["type"] != "array" else {"style": "form", "explode": False}
-                parameters.append(OpenApiParameter(f"filter[{public}]", schema, **explode))
+                parameters.append(
+                    OpenApiParameter(
+                        f"filter[{public}]",
+                        schema,
+                        required=filter_.extra.get("required", False),
+                        **explode,
+                    )
+                )
         for option in sorted(families & set(options)):
             parameters.append(
                 OpenApiParameter(
@@ -670,6 +684,8 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
         if self.action == "create" and created_meta:
             return self.resource_document(resource, meta=created_meta)
         custom = self.custom_action
+        if custom and custom.get("collection"):
+            return self.collection_document(resource)
         if custom and custom.get("resource"):
             return self.resource_document(resource)
         if custom:

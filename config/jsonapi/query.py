@@ -9,7 +9,7 @@ import re
 from .exceptions import InvalidQueryParameter
 from .schema import MAX_INCLUDE_DEPTH, MAX_TO_MANY_HOPS, known_types, schema_for_type
 
-PARAMETER = re.compile(r"^(?P<family>[a-z]+)(?:\[(?P<name>[^\[\]]*)\])?$")
+PARAMETER = re.compile(r"^(?P<family>[a-z]+(?:-[a-z]+)*)(?:\[(?P<name>[^\[\]]*)\])?$")
 FAMILIES_WITH_NAME = {"filter", "fields", "page"}
 PAGE_NAMES = {"number", "size", "offset", "limit"}  # the paginator says which it takes
 

@@ -6,6 +6,7 @@ never renders itself, so a list never loads a related object just to print its i
 """
 
 import re
+from functools import cached_property
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -47,6 +48,14 @@ class Relationship(serializers.Field):
         # which Django fills from the owner itself when it prefetches the relationship.
         self.back_reference = last.field.name if last.one_to_many else None
 
+    @cached_property
+    def target_id_field(self):
+        """The field of the related model its resource id is (see ResourceSchema.id_field)."""
+        from .schema import schema_for_type
+
+        schema = schema_for_type(self.resource_type)
+        return "pk" if schema is None else schema.id_field
+
     def get_attribute(self, instance):
         raise SkipField  # the document builder renders linkage from the schema
 
@@ -59,8 +68,17 @@ class Relationship(serializers.Field):
 
     def identifier(self, instance):
         owner = self._parent_of_last(instance)
-        related_id = None if owner is None else getattr(owner, self.id_attname)
+        if owner is None:
+            return None
+        if self.target_id_field == "pk":
+            related_id = getattr(owner, self.id_attname)
+        else:  # the related row is joined (ResourceSchema.always_selected)
+            related = getattr(owner, self.path[-1])
+            related_id = None if related is None else getattr(related, self.target_id_field)
         return None if related_id is None else {"type": self.resource_type, "id": str(related_id)}
+
+    def related_id(self, obj):
+        return str(getattr(obj, self.target_id_field))
 
     def related_objects(self, instance):
         owner = self._parent_of_last(instance)
@@ -94,8 +112,9 @@ class Relationship(serializers.Field):
         # Another organization's rows do not exist for this request.
         queryset = scoped(self.queryset, context_organization(self.context))
         try:
-            lock_referenced_row(queryset, identifier["id"])
-            return queryset.get(pk=identifier["id"])
+            lookup = {self.target_id_field: identifier["id"]}
+            lock_referenced_row(queryset, lookup)
+            return queryset.get(**lookup)
         except (ObjectDoesNotExist, ValueError, TypeError, DjangoValidationError):
             self.fail("does_not_exist", expected=self.resource_type, id=identifier.get("id"))
 
@@ -103,7 +122,7 @@ class Relationship(serializers.Field):
         raise NotImplementedError
 
 
-def lock_referenced_row(queryset, pk):
+def lock_referenced_row(queryset, lookup):
     """Inside a write on PostgreSQL, lock the row a new reference will point at FOR KEY
     SHARE, as the foreign key check at COMMIT would, but before the reference is written: a
     concurrent delete of that row then either waits for this write (and finds the
@@ -112,7 +131,7 @@ def lock_referenced_row(queryset, pk):
     connection = connections[queryset.db]
     if connection.vendor != "postgresql" or not connection.in_atomic_block:
         return
-    rows = queryset.model._base_manager.using(queryset.db).filter(pk=pk).order_by().values("pk")
+    rows = queryset.model._base_manager.using(queryset.db).filter(**lookup).order_by().values("pk")
     sql, params = rows.query.get_compiler(queryset.db).as_sql()
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} FOR KEY SHARE", params)

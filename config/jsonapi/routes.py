@@ -20,8 +20,9 @@ class ResourceIdConverter:
 register_converter(ResourceIdConverter, "rid")
 
 
-def resource_routes(viewset, *, read_only=False, updatable=True):
-    """Routes of a resource; ``read_only`` drops every write, ``updatable=False`` PATCH.
+def resource_routes(viewset, *, read_only=False, updatable=True, deletable=True):
+    """Routes of a resource; ``read_only`` drops every write, ``updatable=False`` PATCH,
+    ``deletable=False`` DELETE.
 
     Each relationship gets routes of its own (``/tracks/<pk>/relationships/product``), so
     that an unknown member is the API's ordinary 404 and the description names every one.
@@ -33,7 +34,7 @@ def resource_routes(viewset, *, read_only=False, updatable=True):
     item = {
         "get": "retrieve",
         **({"patch": "partial_update"} if updates else {}),
-        **({"delete": "destroy"} if writes else {}),
+        **({"delete": "destroy"} if writes and deletable else {}),
     }
     relationship = {"get": "relationship", **({"patch": "update_relationship"} if updates else {})}
     name = prefix.replace("/", "-")

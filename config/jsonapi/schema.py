@@ -58,6 +58,11 @@ class ResourceSchema:
         # The order of unsorted lists (ORM paths): the primary key unless Meta says, e.g.
         # creation order for UUID keys, whose order means nothing.
         self.ordering = tuple(getattr(meta, "ordering", ()))
+        # The model field the resource's ``id`` is: the primary key, or a client-generated
+        # identifier unique within an organization (``Meta.id_field``, e.g. a slug). A
+        # client sends such an id when it creates the resource (JSON:API client-generated ids).
+        self.id_field = getattr(meta, "id_field", "pk")
+        self.client_ids = self.id_field != "pk"
         self.attributes = {}  # member name -> field name, for the attributes rendered
         self.relationships = {}  # member name -> Relationship (unbound template)
         self.fields = {}  # field name -> member name
@@ -65,7 +70,7 @@ class ResourceSchema:
         self.writable_relationships = {}
         self.orm_paths = {}  # attribute member -> ORM lookup path, for sorting
         for name, field in serializer_class().fields.items():
-            if name == "id":
+            if name in ("id", self.id_field):
                 continue
             member = member_name(name)
             self.fields[name] = member
@@ -92,14 +97,22 @@ class ResourceSchema:
         self.members = set(self.attributes) | set(self.writable_attributes)
         self.members |= set(self.relationships)
 
+    def resource_id(self, instance):
+        return str(getattr(instance, self.id_field))
+
     @cached_property
     def always_selected(self):
-        """Joins needed to name related ids that live one hop away (track -> product.label)."""
-        return [
-            rel.select_path.rpartition("__")[0]
-            for rel in self.relationships.values()
-            if not rel.many and "__" in rel.select_path
-        ]
+        """Joins needed to name related ids that live one hop away (track -> product.label),
+        or in the related row itself when its id is not its primary key."""
+        paths = []
+        for rel in self.relationships.values():
+            if rel.many:
+                continue
+            if rel.target_id_field != "pk":
+                paths.append(rel.select_path)
+            elif "__" in rel.select_path:
+                paths.append(rel.select_path.rpartition("__")[0])
+        return paths
 
     @cached_property
     def include_paths(self):
@@ -124,6 +137,8 @@ class ResourceSchema:
         field_name, _, inner = field_name.partition("/")  # "stream_conditions/usdc-purchase"
         if inner:
             return f"{self.pointer(field_name)}/{inner}"
+        if field_name == self.id_field:
+            return "/data/id"
         member = self.fields.get(field_name)
         if member is None:
             return "/data"

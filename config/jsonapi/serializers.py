@@ -60,6 +60,8 @@ class ResourceSerializer(serializers.ModelSerializer):
         """Validate a resource object: its members first, then DRF's field validation."""
         schema = self.schema()
         flat, errors = {}, {}
+        if "id" in data:  # a client-generated id (resource_object lets it through on create)
+            flat[schema.id_field] = data["id"]
         attributes = (
             schema.writable_attributes if self.instance is None else schema.updatable_attributes
         )
@@ -142,6 +144,9 @@ def model_errors(exc, sent=None):
         for error in errors:
             check = (error.params or {}).get("unique_check") if name == NON_FIELD_ERRORS else None
             key = check[-1] if check else name
+            inner = (error.params or {}).get("path")  # a spot inside a JSON member
+            if inner and key != NON_FIELD_ERRORS:
+                key = f"{key}/{inner}"
             if key == NON_FIELD_ERRORS:
                 key = api_settings.NON_FIELD_ERRORS_KEY
             code = "unique" if error.code in ("unique", "unique_together") else error.code

@@ -94,8 +94,10 @@ def may_write(request):
 
 
 def context_organization(context):
-    """The organization a serializer's ``context`` acts in: its request's; without a
-    request (code calling a serializer itself) nothing is narrowed."""
+    """The organization a serializer's ``context`` acts in: the one it names (an importer
+    acting for an organization), else its request's; with neither nothing is narrowed."""
+    if "organization" in context:
+        return context["organization"]
     request = context.get("request")
     return None if request is None else request_organization(request)
 

@@ -5,6 +5,7 @@ A resource's viewset declares what it serves (``queryset``, ``serializer_class``
 parameters, documents, pagination, relationship and related endpoints.
 """
 
+from django.core.exceptions import MultipleObjectsReturned
 from django.db import DatabaseError, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.utils.cache import patch_vary_headers
@@ -44,6 +45,8 @@ ACTION_PARAMETERS = {
     "upload_targets": set(),
     "rotate_secret": set(),  # webhooks
     "redeliver": set(),  # webhooks
+    "status": set(),  # soundcheck tracks
+    "track_entities": {"include", "fields", "sort", "filter", "page"},  # soundcheck
 }
 
 
@@ -158,7 +161,7 @@ class ResourceViewSet(viewsets.GenericViewSet):
             # referring to it stay free to be created).
             no_key = self.action != "destroy"
             queryset = queryset.select_for_update(of=("self",), no_key=no_key)
-        obj = get_object_or_404(queryset, pk=self.kwargs["pk"])
+        obj = find_object(queryset, self.resource_schema, self.kwargs["pk"])
         self.check_object_permissions(self.request, obj)
         return obj
 
@@ -179,7 +182,8 @@ class ResourceViewSet(viewsets.GenericViewSet):
         return Response(self.documents.single(self.resource_schema, self.get_object()))
 
     def create(self, request, *args, **kwargs):
-        resource = resource_object(request.data, self.resource_schema.type)
+        schema = self.resource_schema
+        resource = resource_object(request.data, schema.type, client_ids=schema.client_ids)
         serializer = self.get_serializer(data=resource)
         serializer.is_valid(raise_exception=True)
         instance = self._written(self.perform_create(serializer))
@@ -191,7 +195,8 @@ class ResourceViewSet(viewsets.GenericViewSet):
 
     def partial_update(self, request, *args, **kwargs):
         instance = self.get_object()
-        resource = resource_object(request.data, self.resource_schema.type, instance.pk)
+        schema = self.resource_schema
+        resource = resource_object(request.data, schema.type, schema.resource_id(instance))
         serializer = self.get_serializer(instance, data=resource, partial=True)
         serializer.is_valid(raise_exception=True)
         instance = self._written(self.perform_update(serializer))
@@ -267,7 +272,8 @@ class ResourceViewSet(viewsets.GenericViewSet):
         if identifier is not None:
             # The related row may be deleted between the two queries: then the relationship
             # is empty now, and null says so.
-            queryset = related_schema.model._default_manager.filter(pk=identifier["id"])
+            lookup = {related_schema.id_field: identifier["id"]}
+            queryset = related_schema.model._default_manager.filter(**lookup)
             queryset = tenancy.scoped(queryset, self.organization)
             target = related_schema.queryset_for(
                 queryset, self.query.include, self.organization
@@ -291,6 +297,20 @@ class ResourceViewSet(viewsets.GenericViewSet):
         referrers = ", ".join(f"{count} {name}" for name, count in counts.items())
         name = instance._meta.verbose_name
         return f"This {name} cannot be deleted while {referrers} still refer to it."
+
+
+def find_object(queryset, schema, resource_id):
+    """The row of ``queryset`` whose resource id is ``resource_id``, or a 404. A client-named
+    id is unique within an organization only: a request acting in every organization (a
+    superuser naming none) may find several, and must name the one it means."""
+    try:
+        return get_object_or_404(queryset, **{schema.id_field: resource_id})
+    except MultipleObjectsReturned as exc:
+        raise tenancy.OrganizationForbidden(
+            f"Several organizations have a {schema.type} resource '{resource_id}': name "
+            f"yours in the {tenancy.ORGANIZATION_HEADER} header.",
+            "organization_required",
+        ) from exc
 
 
 def _error_response(error):
