@@ -10,6 +10,7 @@ costs a constant number of queries.
 
 from django.db.models import F, Prefetch, Window
 from django.db.models.functions import RowNumber
+from rest_framework.fields import DateTimeField
 
 from .models import (
     CERTIFYING_STATES,
@@ -136,8 +137,8 @@ def preserved_state(result_fields):
 
 
 def iso_timestamp(value):
-    """UTC as the API writes every time: 2026-12-06T03:22:49.293337Z."""
-    return value.isoformat().replace("+00:00", "Z")
+    """As the API writes every time (REST_FRAMEWORK's DATETIME_FORMAT)."""
+    return DateTimeField().to_representation(value)
 
 
 def refresh_for_result(result):

@@ -167,18 +167,18 @@ def nested_errors(detail, schema, path):
             member = "id"
         else:
             member = schema.fields.get(key, key)
-        for message in flatten(messages):
-            found.append(error(str(message), getattr(message, "code", "invalid"),
-                               join(path, member)))  # fmt: skip
+        for inner, message in flatten(messages, join(path, member)):
+            found.append(error(str(message), getattr(message, "code", "invalid"), inner))
     return found
 
 
-def flatten(messages):
+def flatten(messages, path):
+    """(path, message) pairs of DRF's nested error detail."""
     if isinstance(messages, dict):
-        return [m for value in messages.values() for m in flatten(value)]
+        return [pair for key, value in messages.items() for pair in flatten(value, join(path, key))]
     if isinstance(messages, list):
-        return [m for value in messages for m in flatten(value)]
-    return [messages]
+        return [pair for value in messages for pair in flatten(value, path)]
+    return [(path, messages)]
 
 
 def replace_levels(track, resolved):

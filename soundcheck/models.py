@@ -66,7 +66,6 @@ class Check(TimeStampedModel):
             models.UniqueConstraint(
                 fields=["organization", "slug"],
                 name="soundcheck_check_id_unique_per_organization",
-                violation_error_message="A check with this id already exists.",
             ),
             models.CheckConstraint(
                 condition=Q(kind__in=CheckKind.values), name="soundcheck_check_kind_valid"
@@ -148,7 +147,6 @@ class SoundcheckTrack(TimeStampedModel):
             models.UniqueConstraint(
                 fields=["organization", "slug"],
                 name="soundcheck_track_id_unique_per_organization",
-                violation_error_message="A track with this id already exists.",
             ),
             models.CheckConstraint(
                 condition=Q(track_type__in=TrackType.values), name="soundcheck_track_type_valid"

@@ -5,6 +5,8 @@ import itertools
 from collections_app.models import Collection, CollectionTrack
 from organizations.models import Membership, Organization
 from products.models import Label, Language, Product
+from soundcheck import certification
+from soundcheck.models import Check, CheckResult, Level, LevelCheck, ResultState, SoundcheckTrack
 from tracks.models import Track
 
 _counter = itertools.count(1)
@@ -125,3 +127,34 @@ def make_track_variant(**fields):
         fields["track"] = make_collection_track()
     fields.setdefault("codec", "mp3")
     return TrackVariant.objects.create(**fields)
+
+
+def make_check(**fields):
+    fields.setdefault("organization", default_organization())
+    fields.setdefault("slug", f"check-{next(_counter)}")
+    fields.setdefault("name", fields["slug"].replace("-", " ").capitalize())
+    return Check.objects.create(**fields)
+
+
+def make_soundcheck_track(checks=None, **fields):
+    """A track with one level per check (ordinals 1, 2, ...); one new check by default."""
+    fields.setdefault("organization", default_organization())
+    fields.setdefault("slug", f"track-{next(_counter)}")
+    fields.setdefault("name", fields["slug"].replace("-", " ").capitalize())
+    fields.setdefault("description", "Make it better")
+    fields.setdefault("owner_entity_ref", "group:default/platform")
+    track = SoundcheckTrack.objects.create(**fields)
+    for ordinal, check in enumerate(checks or [make_check(organization=track.organization)], 1):
+        level = Level.objects.create(track=track, ordinal=ordinal, name=f"Level {ordinal}")
+        LevelCheck.objects.create(level=level, track=track, check_definition=check, position=0)
+    return track
+
+
+def make_check_result(check=None, entity_ref="component:default/payments", **fields):
+    """A result, and the certifications it changes (as the API computes them)."""
+    check = check or make_soundcheck_track().levels.first().level_checks.first().check_definition
+    fields.setdefault("state", ResultState.PASSED)
+    fields.setdefault("effective_state", fields["state"])
+    result = CheckResult.objects.create(check_definition=check, entity_ref=entity_ref, **fields)
+    certification.refresh_for_result(result)
+    return result

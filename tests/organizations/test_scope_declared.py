@@ -23,6 +23,9 @@ from tests.factories import (
     make_product,
     make_track,
     make_track_variant,
+    make_check,
+    make_check_result,
+    make_soundcheck_track,
     make_webhook_delivery,
     make_webhook_endpoint,
 )
@@ -53,7 +56,13 @@ ROW_MAKERS = {
     "track-variants": lambda api: make_track_variant(),
     "webhook-endpoints": lambda api: make_webhook_endpoint(),
     "webhook-deliveries": lambda api: make_webhook_delivery(),
+    "checks": lambda api: make_check(),
+    "soundcheck-tracks": lambda api: make_soundcheck_track(),
+    "check-results": lambda api: make_check_result(),
+    "certifications": lambda api: make_check_result(entity_ref="component:default/payments"),
 }
+# Lists that need a filter to be asked at all.
+LIST_QUERIES = {"certifications": "?filter[entity-ref]=component:default/payments"}
 
 
 def organization_of(model, path):
@@ -87,7 +96,7 @@ def test_every_type_lists_nothing_of_another_organization(
 ):
     assert schema.type in ROW_MAKERS, f"add a row maker for {schema.type}"
     ROW_MAKERS[schema.type](api)
-    url = f"/api/v1/{schema.path}"
+    url = f"/api/v1/{schema.path}{LIST_QUERIES.get(schema.type, '')}"
     assert api.get(url).document["meta"]["page"]["total"] >= 1
 
     empty = make_organization()
