@@ -16,16 +16,16 @@ from organizations.models import Organization
 from tests.client import JsonApiClient
 from tests.factories import (
     add_member,
+    make_check,
+    make_check_result,
     make_collection,
     make_collection_track,
     make_label,
     make_organization,
     make_product,
+    make_soundcheck_track,
     make_track,
     make_track_variant,
-    make_check,
-    make_check_result,
-    make_soundcheck_track,
     make_webhook_delivery,
     make_webhook_endpoint,
 )

@@ -129,8 +129,13 @@ def test_results_are_never_changed_or_deleted(client, track):
 
 def test_preserve_state_on_error_keeps_the_earlier_state(client, track):
     report(client, "has-readme", "passed", timestamp="2026-12-01T10:00:00Z")
-    kept = report(client, "has-readme", "error", query="?preserve-state-on-error=true",
-                  timestamp="2026-12-02T10:00:00Z")  # fmt: skip
+    kept = report(
+        client,
+        "has-readme",
+        "error",
+        query="?preserve-state-on-error=true",
+        timestamp="2026-12-02T10:00:00Z",
+    )
     assert kept["attributes"]["state"] == "error"
     assert kept["attributes"]["effective-state"] == "passed"
     assert states(certification_of(client))[1] == {"has-readme": "passed"}
@@ -138,8 +143,9 @@ def test_preserve_state_on_error_keeps_the_earlier_state(client, track):
     report(client, "has-readme", "error", timestamp="2026-12-03T10:00:00Z")
     assert states(certification_of(client))[1] == {"has-readme": "error"}
     # With nothing to keep, the error stands.
-    other = report(client, "has-readme", "error", entity=SEARCH,
-                   query="?preserve-state-on-error=true")  # fmt: skip
+    other = report(
+        client, "has-readme", "error", entity=SEARCH, query="?preserve-state-on-error=true"
+    )
     assert other["attributes"]["effective-state"] == "error"
 
 
@@ -199,8 +205,9 @@ def test_certifications_need_an_entity(client, track):
 
 
 def test_certifications_of_an_entity_across_tracks(client, track):
-    make_soundcheck_track(slug="docs", checks=[track.levels.get(ordinal=1).level_checks.get()
-                                               .check_definition])  # fmt: skip
+    make_soundcheck_track(
+        slug="docs", checks=[track.levels.get(ordinal=1).level_checks.get().check_definition]
+    )
     report(client, "has-readme", "passed")
     response = client.get(f"{CERTIFICATIONS}?filter[entity-ref]=Component:Payments&include=track")
     assert response.status_code == 200
@@ -215,9 +222,18 @@ def test_certifications_of_an_entity_across_tracks(client, track):
 def test_changing_the_levels_computes_certifications_again(client, track):
     report(client, "has-readme", "passed")
     report(client, "has-owner", "failed")
-    document = {"data": {"type": "soundcheck-tracks", "id": "basics", "attributes": {
-        "levels": [{"ordinal": 1, "name": "Docs", "checks": [{"id": "has-readme"}]},
-                   {"ordinal": 2, "name": "More docs", "checks": [{"id": "has-coverage"}]}]}}}  # fmt: skip
+    document = {
+        "data": {
+            "type": "soundcheck-tracks",
+            "id": "basics",
+            "attributes": {
+                "levels": [
+                    {"ordinal": 1, "name": "Docs", "checks": [{"id": "has-readme"}]},
+                    {"ordinal": 2, "name": "More docs", "checks": [{"id": "has-coverage"}]},
+                ]
+            },
+        }
+    }
     assert client.patch_doc(f"{TRACKS}/basics", document).status_code == 200
     certification = certification_of(client)
     assert certification["highest-level"] == 1
@@ -226,8 +242,9 @@ def test_changing_the_levels_computes_certifications_again(client, track):
 
 def test_a_renamed_check_is_renamed_in_certifications(client, track):
     report(client, "has-readme", "passed")
-    document = {"data": {"type": "checks", "id": "has-readme",
-                         "attributes": {"name": "README present"}}}  # fmt: skip
+    document = {
+        "data": {"type": "checks", "id": "has-readme", "attributes": {"name": "README present"}}
+    }
     assert client.patch_doc("/api/v1/soundcheck/checks/has-readme", document).status_code == 200
     assert certification_of(client)["levels"][0]["checks"][0]["name"] == "README present"
 
@@ -254,8 +271,10 @@ def test_a_tracks_entities_by_status(client, reported):
         (PAYMENTS, 3),
         (SEARCH, 1),
     ]
-    failed = {e["attributes"]["entity-ref"] for e in client.get(f"{url}?filter[status]=failed")
-              .document["data"]}  # fmt: skip
+    failed = {
+        e["attributes"]["entity-ref"]
+        for e in client.get(f"{url}?filter[status]=failed").document["data"]
+    }
     assert failed == {"component:default/web", "component:default/docs"}
     assert client.get(url).document["meta"]["page"]["total"] == 4
     the_error(client.get(f"{url}?filter[status]=maybe"), 400)

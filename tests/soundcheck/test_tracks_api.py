@@ -109,8 +109,13 @@ def test_the_update_seed_replaces_the_levels_wholesale(client):
 
 def test_an_update_without_levels_keeps_them(client):
     client.post_doc(TRACKS, seed_track())
-    document = {"data": {"type": "soundcheck-tracks", "id": "test-certified",
-                         "attributes": {"draft": True, "archived": True}}}  # fmt: skip
+    document = {
+        "data": {
+            "type": "soundcheck-tracks",
+            "id": "test-certified",
+            "attributes": {"draft": True, "archived": True},
+        }
+    }
     response = client.patch_doc(f"{TRACKS}/test-certified", document)
     assert response.status_code == 200, response.document
     assert (attributes(response)["draft"], attributes(response)["archived"]) == (True, True)
@@ -230,12 +235,12 @@ ATTRIBUTE_CASES = [
     (
         {"levels": [{"ordinal": 1.5, "name": "Basic", "checks": [{"id": "a"}]}]},
         "levels/0/ordinal",
-    ),  # fmt: skip
+    ),
     ({"levels": [{"ordinal": 1, "name": "", "checks": [{"id": "a"}]}]}, "levels/0/name"),
     (
         {"levels": [{"ordinal": 1, "name": "B", "checks": [{"id": "a"}], "colour": 1}]},
         "levels/0/colour",
-    ),  # fmt: skip
+    ),
     (
         {
             "levels": [
@@ -248,12 +253,12 @@ ATTRIBUTE_CASES = [
             ]
         },
         "levels/0/badge/color",
-    ),  # fmt: skip
+    ),
     ({"levels": [{"ordinal": 1, "name": "B", "checks": ["a"]}]}, "levels/0/checks/0"),
     (
         {"levels": [{"ordinal": 1, "name": "B", "checks": [{"name": "A"}]}]},
         "levels/0/checks/0/id",
-    ),  # fmt: skip
+    ),
 ]
 
 
@@ -350,8 +355,13 @@ def test_milestones_need_a_campaigns_dates(client):
 
 def test_an_update_breaking_a_campaign_with_stored_dates_is_refused(client):
     client.post_doc(TRACKS, campaign())
-    document = {"data": {"type": "soundcheck-tracks", "id": "q1-reliability",
-                         "attributes": {"target-completion-date": "2026-01-01"}}}  # fmt: skip
+    document = {
+        "data": {
+            "type": "soundcheck-tracks",
+            "id": "q1-reliability",
+            "attributes": {"target-completion-date": "2026-01-01"},
+        }
+    }
     before = snapshot()
     response = client.patch_doc(f"{TRACKS}/q1-reliability", document)
     assert response.status_code in (409, 422), response.document
@@ -360,8 +370,15 @@ def test_an_update_breaking_a_campaign_with_stored_dates_is_refused(client):
 
 def test_new_levels_must_keep_the_levels_milestones_name(client):
     client.post_doc(TRACKS, campaign())
-    document = {"data": {"type": "soundcheck-tracks", "id": "q1-reliability", "attributes": {
-        "levels": [{"ordinal": 2, "name": "Only", "checks": [{"id": "coverage_above_80"}]}]}}}  # fmt: skip
+    document = {
+        "data": {
+            "type": "soundcheck-tracks",
+            "id": "q1-reliability",
+            "attributes": {
+                "levels": [{"ordinal": 2, "name": "Only", "checks": [{"id": "coverage_above_80"}]}]
+            },
+        }
+    }
     errors = refused(client, "PATCH", f"{TRACKS}/q1-reliability", document)
     assert "/data/attributes/milestones/1/level" in errors
 
@@ -372,16 +389,30 @@ def test_new_levels_must_keep_the_levels_milestones_name(client):
 def test_a_check_is_created_with_every_member(client):
     rule = {
         "all": [
-            {"fact-ref": "catalog:default/entity_descriptor", "path": "$.spec.lifecycle",
-             "operator": "equal", "value": "production"},
-            {"any": [
-                {"fact-ref": "github:default/repo", "path": "$.stars",
-                 "operator": "greaterThanInclusive", "value": 10},
-                {"fact-ref": "github:default/repo", "path": "$.topics",
-                 "operator": "in", "value": ["music", "audio"]},
-            ]},
+            {
+                "fact-ref": "catalog:default/entity_descriptor",
+                "path": "$.spec.lifecycle",
+                "operator": "equal",
+                "value": "production",
+            },
+            {
+                "any": [
+                    {
+                        "fact-ref": "github:default/repo",
+                        "path": "$.stars",
+                        "operator": "greaterThanInclusive",
+                        "value": 10,
+                    },
+                    {
+                        "fact-ref": "github:default/repo",
+                        "path": "$.topics",
+                        "operator": "in",
+                        "value": ["music", "audio"],
+                    },
+                ]
+            },
         ]
-    }  # fmt: skip
+    }
     values = {
         "name": "Lifecycle is production",
         "description": "The entity is in production",
@@ -408,7 +439,7 @@ RULE_CASES = [
             "rule": {"fact-ref": "a:b", "path": "$", "operator": "equal", "value": 1},
         },
         "rule",
-    ),  # fmt: skip
+    ),
     ({"kind": "rule", "rule": []}, "rule"),
     (
         {
@@ -416,36 +447,36 @@ RULE_CASES = [
             "rule": {"fact-ref": "f:x", "path": "$.a", "operator": "like", "value": 1},
         },
         "rule/operator",
-    ),  # fmt: skip
+    ),
     (
         {
             "kind": "rule",
             "rule": {"fact-ref": "f:x", "path": "spec", "operator": "equal", "value": 1},
         },
         "rule/path",
-    ),  # fmt: skip
+    ),
     (
         {
             "kind": "rule",
             "rule": {"fact-ref": "f:x", "path": "$.a", "operator": "lessThan", "value": "5"},
         },
         "rule/value",
-    ),  # fmt: skip
+    ),
     (
         {
             "kind": "rule",
             "rule": {"fact-ref": "f:x", "path": "$.a", "operator": "matches", "value": "(unclosed"},
         },
         "rule/value",
-    ),  # fmt: skip
+    ),
     (
         {"kind": "rule", "rule": {"fact-ref": "f:x", "path": "$.a", "operator": "in", "value": []}},
         "rule/value",
-    ),  # fmt: skip
+    ),
     (
         {"kind": "rule", "rule": {"path": "$.a", "operator": "equal", "value": 1}},
         "rule/fact-ref",
-    ),  # fmt: skip
+    ),
     ({"kind": "rule", "rule": {"all": []}}, "rule/all"),
     (
         {
@@ -458,7 +489,7 @@ RULE_CASES = [
             },
         },
         "rule/any/1/oops",
-    ),  # fmt: skip
+    ),
     (
         {
             "kind": "rule",
@@ -490,7 +521,7 @@ RULE_CASES = [
             },
         },
         "rule/all/0/all/0/all/0/all/0/all/0",
-    ),  # fmt: skip
+    ),
     ({"kind": "magic"}, "kind"),
     ({"owner-entity-ref": "nobody"}, "owner-entity-ref"),
     ({"filter": {"kind": ""}}, "filter/kind"),
@@ -518,8 +549,13 @@ def test_a_check_in_use_cannot_be_deleted_and_an_unused_one_can(client):
 
 def test_a_track_that_is_not_editable_is_changed_in_the_admin_only(client):
     client.post_doc(TRACKS, seed_track(**{"is-editable": False}))
-    document = {"data": {"type": "soundcheck-tracks", "id": "test-certified",
-                         "attributes": {"is-editable": True}}}  # fmt: skip
+    document = {
+        "data": {
+            "type": "soundcheck-tracks",
+            "id": "test-certified",
+            "attributes": {"is-editable": True},
+        }
+    }
     error = the_error(client.patch_doc(f"{TRACKS}/test-certified", document), 403)
     assert error["code"] == "not_editable" and "admin" in error["detail"]
     assert the_error(client.delete(f"{TRACKS}/test-certified"), 403)["code"] == "not_editable"
@@ -624,8 +660,11 @@ def test_listing_tracks_costs_the_same_queries_for_one_or_many(client, catalog):
 
 
 def test_the_check_filters(client, catalog):
-    make_check(slug="lifecycle", kind="rule", rule={"fact-ref": "f:x", "path": "$",
-               "operator": "equal", "value": 1})  # fmt: skip
+    make_check(
+        slug="lifecycle",
+        kind="rule",
+        rule={"fact-ref": "f:x", "path": "$", "operator": "equal", "value": 1},
+    )
     assert ids(client.get(f"{CHECKS}?filter[kind]=rule")) == ["lifecycle"]
     assert ids(client.get(f"{CHECKS}?filter[name.icontains]=OWNER")) == ["has-owner"]
 
@@ -633,8 +672,13 @@ def test_the_check_filters(client, catalog):
 def test_a_patch_keeps_members_it_does_not_name(client):
     client.post_doc(TRACKS, seed_track())
     before = copy.deepcopy(attributes(client.get(f"{TRACKS}/test-certified")))
-    document = {"data": {"type": "soundcheck-tracks", "id": "test-certified",
-                         "attributes": {"support-channel": "#help"}}}  # fmt: skip
+    document = {
+        "data": {
+            "type": "soundcheck-tracks",
+            "id": "test-certified",
+            "attributes": {"support-channel": "#help"},
+        }
+    }
     after = attributes(client.patch_doc(f"{TRACKS}/test-certified", document))
     changed = {k for k in after if after[k] != before[k]}
     assert changed == {"support-channel", "updatedAt"}
