@@ -13,7 +13,17 @@ from config.jsonapi.describe import describe
 from config.jsonapi.tenancy import context_organization
 
 from .models import Check, Level, LevelCheck
-from .validators import BADGE_SCHEMA, TEXT, error, is_text, join, validate_badge
+from .validators import (
+    BADGE_SCHEMA,
+    ENTITY_FILTER_SCHEMA,
+    ENTITY_REF_PATTERN,
+    RULE_SCHEMA,
+    TEXT,
+    error,
+    is_text,
+    join,
+    validate_badge,
+)
 
 LEVEL_MEMBERS = {"ordinal", "name", "description", "badge", "checks"}
 MAX_LEVELS = 100
@@ -25,12 +35,19 @@ CHECK_REFERENCE_SCHEMA = {
         "id": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$"},
         "name": {**TEXT, "maxLength": 100},
         "description": {"type": "string"},
-        "filter": {"type": "object", "nullable": True},
-        "exclude": {"type": "object", "nullable": True},
+        "owner-entity-ref": {"type": "string", "pattern": ENTITY_REF_PATTERN, "nullable": True},
+        "kind": {"type": "string", "enum": ["rule", "manual", "external"]},
+        "rule": {**RULE_SCHEMA, "nullable": True},
+        "passed-message": {"type": "string", "nullable": True},
+        "failed-message": {"type": "string", "nullable": True},
+        "not-applicable-message": {"type": "string", "nullable": True},
+        "filter": {**ENTITY_FILTER_SCHEMA, "nullable": True},
+        "exclude": {**ENTITY_FILTER_SCHEMA, "nullable": True},
     },
     "required": ["id"],
-    "description": "A check: its id alone refers to an existing check; with its fields "
-    "(any member of checks), the check is created, or updated if it exists.",
+    "additionalProperties": False,
+    "description": "A check: its id alone refers to an existing check; with its fields (the "
+    "members of checks), the check is created, or updated if it exists.",
 }
 LEVELS_SCHEMA = {
     "type": "array",
@@ -147,7 +164,7 @@ def resolve_levels(levels, context):
             checks.append(serializer)
         fields = {
             "ordinal": level["ordinal"],
-            "name": level["name"].strip(),
+            "name": level["name"],
             "description": level.get("description") or "",
             "badge": level.get("badge"),
         }

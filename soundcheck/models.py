@@ -82,14 +82,13 @@ class Check(TimeStampedModel):
         return self.slug
 
     def clean(self):
+        between = {"fields": ["kind", "rule"]}
         if self.kind == CheckKind.RULE and self.rule is None:
-            raise ValidationError(
-                {"rule": ValidationError("A rule check needs its rule.", "required")}
-            )
+            message = "A rule check needs its rule."
+            raise ValidationError({"rule": ValidationError(message, "rule_required", between)})
         if self.kind != CheckKind.RULE and self.rule is not None:
-            raise ValidationError(
-                {"rule": ValidationError(f"A {self.kind} check has no rule.", "rule_not_allowed")}
-            )
+            message = f"A {self.kind} check has no rule."
+            raise ValidationError({"rule": ValidationError(message, "rule_not_allowed", between)})
 
 
 class TrackType(models.TextChoices):
@@ -185,7 +184,7 @@ class SoundcheckTrack(TimeStampedModel):
                 if value is None:
                     errors[field] = ValidationError(
                         "A campaign needs its start date and target completion date.",
-                        "required",
+                        "campaign_dates_required",
                         params={"fields": ["track_type", field]},
                     )
         if start and target and target < start:

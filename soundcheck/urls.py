@@ -19,7 +19,7 @@ urlpatterns = [
         name="soundcheck-tracks-status",
     ),
     path(
-        "soundcheck/tracks/<rid:track>/entities",
+        "soundcheck/tracks/<rid:pk>/entities",
         TrackEntityViewSet.as_view({"get": "track_entities"}),
         name="soundcheck-tracks-entities",
     ),

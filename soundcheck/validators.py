@@ -32,7 +32,11 @@ ENTITY_REF_PATTERN = (
 )
 ENTITY_REF_MAX_LENGTH = 200
 HEX_COLOUR = re.compile(r"#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})")
-RGB_COLOUR = re.compile(r"rgb\(\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*\)")
+RGB_COLOUR = re.compile(r"rgb\( *([0-9]{1,3}) *, *([0-9]{1,3}) *, *([0-9]{1,3}) *\)")
+BYTE = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|0?[0-9]?[0-9])"
+COLOUR_PATTERN = (
+    f"^(?:#[0-9A-Fa-f]{{3}}|#[0-9A-Fa-f]{{6}}|rgb\\( *{BYTE} *, *{BYTE} *, *{BYTE} *\\))$"
+)
 BADGE_TYPES = ("medal", "status")
 SVG_MAX_LENGTH = 100_000
 OPERATORS = (
@@ -47,7 +51,7 @@ OPERATORS = (
 )
 NUMERIC_OPERATORS = {"lessThan", "lessThanInclusive", "greaterThan", "greaterThanInclusive"}
 RULE_MAX_DEPTH = 5
-TEXT = {"type": "string", "pattern": r"\S"}
+TEXT = {"type": "string", "pattern": r"\S"}  # is_text checks it
 
 
 def error(message, code, path=""):
@@ -61,10 +65,15 @@ def join(*parts):
     return "/".join(str(part) for part in parts if part != "")
 
 
+# A character that is not white space as the description's patterns (ECMAScript's \S) see it.
+VISIBLE = re.compile(r"[^\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]")
+
+
 def is_text(value, max_length=None):
+    """A string with something besides white space in it (TEXT's pattern), without NUL."""
     return (
         isinstance(value, str)
-        and bool(value.strip())
+        and VISIBLE.search(value) is not None
         and "\x00" not in value
         and (max_length is None or len(value) <= max_length)
     )
@@ -116,7 +125,8 @@ ENTITY_FILTER_SCHEMA = {
         "oneOf": [TEXT, {"type": "array", "items": TEXT, "minItems": 1}],
     },
     "description": "Which entities this applies to: each key a catalog field "
-    "(metadata.tags, spec.type), each value a string or a non-empty list of strings.",
+    "(metadata.tags, spec.type; not blank, at most 200 characters), each value a string or a "
+    "non-empty list of strings.",
     "example": {"kind": "Component", "spec.type": ["service", "website"]},
 }
 
@@ -194,11 +204,12 @@ def validate_svg(value, path=""):
 BADGE_SCHEMA = {
     "type": "object",
     "properties": {
-        "color": {"type": "string", "example": "#1DB954",
+        "color": {"type": "string", "pattern": COLOUR_PATTERN, "example": "#1DB954",
                   "description": "A CSS colour: #rgb, #rrggbb or rgb(r, g, b)."},
         "type": {"type": "string", "enum": list(BADGE_TYPES)},
-        "svg": {"type": "string", "maxLength": SVG_MAX_LENGTH,
-                "description": "An SVG image: no scripts, event handlers or external references."},
+        "svg": {"type": "string", "format": "svg", "maxLength": SVG_MAX_LENGTH,
+                "description": "An SVG image: no DTD, scripts, event handlers or external "
+                               "references."},
     },
     "additionalProperties": False,
 }  # fmt: skip
@@ -231,28 +242,39 @@ def validate_http_url(value):
 
 
 # Rules: {fact-ref, path, operator, value} conditions, or all/any of them.
-CONDITION_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "fact-ref": {**TEXT, "example": "catalog:default/entity_descriptor"},
-        "path": {"type": "string", "pattern": r"^\$", "example": "$.spec.lifecycle"},
-        "operator": {"type": "string", "enum": list(OPERATORS)},
-        "value": {},
-    },
-    "required": ["fact-ref", "path", "operator", "value"],
-    "additionalProperties": False,
-}
+def condition_schema(operators, value):
+    return {
+        "type": "object",
+        "properties": {
+            "fact-ref": {**TEXT, "maxLength": 200, "example": "catalog:default/entity_descriptor"},
+            "path": {"type": "string", "pattern": r"^\$", "example": "$.spec.lifecycle"},
+            "operator": {"type": "string", "enum": list(operators)},
+            "value": value,
+        },
+        "required": ["fact-ref", "path", "operator", "value"],
+        "additionalProperties": False,
+    }
+
+
+CONDITION_SCHEMAS = [
+    condition_schema(["equal", "notEqual"], {"nullable": True}),
+    condition_schema(sorted(NUMERIC_OPERATORS), {"type": "number"}),
+    condition_schema(["in"], {"type": "array", "minItems": 1, "items": {"nullable": True}}),
+    condition_schema(["matches"], {"type": "string", "format": "regex"}),
+]
 RULE_SCHEMA = {
     "type": "object",
     "description": "A condition {fact-ref, path, operator, value}, or {all: [...]} / "
     "{any: [...]} of rules (at most 5 deep). Numeric operators take a number, 'matches' a "
     "regular expression, 'in' a non-empty array.",
     "oneOf": [
-        CONDITION_SCHEMA,
+        *CONDITION_SCHEMAS,
         {"type": "object", "properties": {"all": {"type": "array", "minItems": 1,
-         "items": {"type": "object"}}}, "required": ["all"], "additionalProperties": False},
+         "items": {"oneOf": CONDITION_SCHEMAS}}}, "required": ["all"],
+         "additionalProperties": False},
         {"type": "object", "properties": {"any": {"type": "array", "minItems": 1,
-         "items": {"type": "object"}}}, "required": ["any"], "additionalProperties": False},
+         "items": {"oneOf": CONDITION_SCHEMAS}}}, "required": ["any"],
+         "additionalProperties": False},
     ],
     "example": {"all": [{"fact-ref": "catalog:default/entity_descriptor",
                          "path": "$.spec.lifecycle", "operator": "equal",

@@ -133,17 +133,16 @@ class CertificationViewSet(ResourceViewSet):
 
 
 class TrackEntityViewSet(ResourceViewSet):
-    """The entities of one track (its certifications), at
-    /soundcheck/tracks/{track}/entities."""
+    """The entities of one track (its certifications), at /soundcheck/tracks/{id}/entities."""
 
     queryset = Certification.objects.all()
     serializer_class = CertificationSerializer
     filterset_class = TrackEntityFilter
     sort_fields = ("highest-level", "certified-at")
-    path_parameters = {"track": "The soundcheck-tracks id."}
+    path_parameters = {"id": "The soundcheck-tracks id."}
     action_descriptions = {
         "track_entities": {
-            "operation_id": "list-soundcheck-track-entities",
+            "operation_id": "list-soundcheck-tracks-entities",
             "summary": "List the entities of a soundcheck-tracks resource",
             "status": 200,
             "description": "The certifications of the entities that reported results for "
@@ -155,8 +154,8 @@ class TrackEntityViewSet(ResourceViewSet):
 
     def track_entities(self, request, *args, **kwargs):
         tracks = tenancy.scoped(SoundcheckTrack.objects.all(), self.organization)
-        find_object(tracks, SoundcheckTrackSerializer.schema(), self.kwargs["track"])  # or 404
+        find_object(tracks, SoundcheckTrackSerializer.schema(), self.kwargs["pk"])  # or 404
         return self.list(request, *args, **kwargs)
 
     def get_queryset(self):
-        return super().get_queryset().filter(track__slug=self.kwargs["track"])
+        return super().get_queryset().filter(track__slug=self.kwargs["pk"])

@@ -848,13 +848,25 @@ def link_created_resources(result, generator, request, public):
             continue
         resource = operation_id.removeprefix("create-")
         links = {}
-        for verb in ("get", "update", "delete"):
-            target = operations.get(f"{verb}-{resource}")
+        targets = [f"{verb}-{resource}" for verb in ("get", "update", "delete")]
+        item_path = operations.get(f"get-{resource}", ("",))[0]
+        # The resource's own GET actions (a track's status and entities).
+        targets += [
+            target
+            for target, (path, _) in operations.items()
+            if item_path
+            and path.startswith(f"{item_path}/")
+            and path.count("{") == 1
+            and target.startswith((f"get-{resource}-", f"list-{resource}-"))
+        ]
+        for target_id in targets:
+            target = operations.get(target_id)
             if target:
-                name = target[0].rsplit("{", 1)[1].rstrip("}")
+                [name] = uritemplate.variables(target[0])
                 parameters = {name: "$response.body#/data/id"}
-                links[verb.capitalize()] = {
-                    "operationId": f"{verb}-{resource}",
+                link_name = target_id.removesuffix(f"-{resource}").replace(f"-{resource}-", "-")
+                links[link_name.title().replace("-", "")] = {
+                    "operationId": target_id,
                     "parameters": parameters,
                 }
         operation["responses"]["201"]["links"] = links

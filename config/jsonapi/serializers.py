@@ -84,6 +84,8 @@ class ResourceSerializer(serializers.ModelSerializer):
 
     def build_standard_field(self, field_name, model_field):
         field_class, field_kwargs = super().build_standard_field(field_name, model_field)
+        if model_field.choices and model_field.null:
+            field_kwargs["allow_blank"] = False  # null says "none", "" is no choice
         normalizer = getattr(model_field, "normalizer", None)
         if normalizer is not None:
             field_class = strict.NormalizedCharField

@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from multiformats import CID, multihash
 from stdnum import ean, isrc
 
+from soundcheck.validators import is_text
+
 # The country codes python-stdnum accepts in an ISRC (the ones the server accepts).
 ISRC_COUNTRIES = [c.alpha_2 for c in pycountry.countries if isrc.is_valid(f"{c.alpha_2}AAA0000000")]
 DIGITS = "0123456789"
@@ -73,6 +75,18 @@ schemathesis.openapi.format("isrc", isrc_codes())
 schemathesis.openapi.format("upc", upc_codes())
 schemathesis.openapi.format("iswc", iswc_codes())
 schemathesis.openapi.format("cid", cids())
+# Soundcheck badges: safe SVG images; rules' 'matches': regular expressions Python compiles.
+schemathesis.openapi.format(
+    "svg",
+    st.sampled_from(
+        [
+            '<svg xmlns="http://www.w3.org/2000/svg"/>',
+            '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8">'
+            '<circle cx="4" cy="4" r="3" fill="#1DB954"/></svg>',
+        ]
+    ),
+)
+schemathesis.openapi.format("regex", st.sampled_from(["^prod", "[0-9]+", "service|website"]))
 # Webhook endpoints: https URLs of public host names (the live server sends nothing: no
 # event happens during the run).
 schemathesis.openapi.format(
@@ -138,6 +152,65 @@ def mend_variant_window(attributes):
         attributes.pop("preview-duration", None)
 
 
+def mend_entity_filters(attributes):
+    """A filter's keys are catalog field names: not blank, at most 200 characters."""
+    for member in ("filter", "exclude"):
+        value = attributes.get(member)
+        if isinstance(value, dict):
+            attributes[member] = {
+                key: condition for key, condition in value.items() if is_text(key, 200)
+            }
+
+
+def mend_soundcheck_track(attributes, creating):
+    """Levels: ordinals 1, 2, ...; each check named once in the track and given a name, so
+    that it is created rather than looked up. A campaign has its dates, in order;
+    milestones fall on its start and name no level."""
+    levels = attributes.get("levels")
+    if isinstance(levels, list):
+        for ordinal, level in enumerate(levels, 1):
+            level["ordinal"] = ordinal
+            for position, check in enumerate(level.get("checks", [])):
+                check["id"] = f"c{ordinal}-{position}"
+                check.setdefault("name", check["id"])
+                mend_check_kind(check, creating=True)
+    mend_entity_filters(attributes)
+    start, target = attributes.get("start-date"), attributes.get("target-completion-date")
+    if start and target and target < start:
+        attributes["start-date"], attributes["target-completion-date"] = target, start
+    if attributes.get("track-type") == "campaign":
+        attributes["start-date"] = attributes.get("start-date") or "2027-01-01"
+        attributes["target-completion-date"] = (
+            attributes.get("target-completion-date") or attributes["start-date"]
+        )
+    if creating or "milestones" in attributes:
+        dated = attributes.get("track-type") == "campaign" and creating
+        attributes["milestones"] = [
+            {"name": milestone["name"], "date": attributes["start-date"]}
+            for milestone in attributes.get("milestones") or []
+            if dated
+        ]
+
+
+def mend_check_kind(attributes, creating):
+    """A rule check has its rule; other kinds none."""
+    mend_entity_filters(attributes)
+    if not creating and not ("kind" in attributes and "rule" in attributes):
+        return
+    if attributes.get("rule") is not None:
+        attributes["kind"] = "rule"
+    elif attributes.get("kind") == "rule":
+        attributes["kind"] = "external"
+
+
+SOUNDCHECK_MENDERS = {
+    "/api/v1/soundcheck/tracks": mend_soundcheck_track,
+    "/api/v1/soundcheck/tracks/{id}": mend_soundcheck_track,
+    "/api/v1/soundcheck/checks": mend_check_kind,
+    "/api/v1/soundcheck/checks/{id}": mend_check_kind,
+}
+
+
 def mend_pagination(query):
     """Offset pages (page[offset]/page[limit]) and numbered pages do not mix."""
     if {"page[offset]", "page[limit]"} & set(query):
@@ -145,24 +218,39 @@ def mend_pagination(query):
         query.pop("page[size]", None)
 
 
-@schemathesis.hook
-def map_case(context, case):
-    meta = case.meta
-    positive = meta is not None and meta.generation.mode.is_positive
-    if positive and isinstance(case.query, dict):
+def mend(case):
+    """Bring a valid ("positive") case into line with the rules the description states in
+    words."""
+    if isinstance(case.query, dict):
         mend_pagination(case.query)
-    is_track_write = case.operation.path in ("/api/v1/tracks", "/api/v1/tracks/{id}")
     data = case.body.get("data") if isinstance(case.body, dict) else None
-    is_variant_create = case.operation.path == "/api/v1/track-variants" and case.method == "POST"
-    if positive and is_variant_create and isinstance(data, dict):
-        mend_variant_window(data.setdefault("attributes", {}))
-    if not (positive and is_track_write and case.method in ("POST", "PATCH")):
-        return case
-    if isinstance(data, dict):
-        creating = case.method == "POST"
-        attributes = data.setdefault("attributes", {})
+    if not isinstance(data, dict) or case.method not in ("POST", "PATCH"):
+        return
+    creating = case.method == "POST"
+    attributes = data.setdefault("attributes", {})
+    path = case.operation.path
+    if path == "/api/v1/track-variants" and creating:
+        mend_variant_window(attributes)
+    if path in SOUNDCHECK_MENDERS:
+        SOUNDCHECK_MENDERS[path](attributes, creating)
+    if path in ("/api/v1/tracks", "/api/v1/tracks/{id}"):
         relationships = data.setdefault("relationships", {})
         mend_preview(attributes, creating)
         mend_gates(attributes, creating)
         mend_stem(attributes, relationships, creating)
+
+
+@schemathesis.hook
+def map_case(context, case):
+    meta = case.meta
+    if meta is not None and meta.generation.mode.is_positive:
+        mend(case)
     return case
+
+
+@schemathesis.hook
+def before_add_examples(context, examples):
+    """The examples phase builds valid cases from the description's examples, without
+    map_case."""
+    for case in examples:
+        mend(case)
