@@ -8,6 +8,7 @@ or a check in them changes, so that reading them (one entity, or every entity of
 costs a constant number of queries.
 """
 
+from django.db import connections
 from django.db.models import F, Prefetch, Window
 from django.db.models.functions import RowNumber
 from rest_framework.fields import DateTimeField
@@ -23,6 +24,9 @@ from .models import (
 )
 
 CERTIFYING_SCOPE = "default"
+# The first key of the advisory locks of certification computations (any 32-bit number no
+# other lock of this database uses), the track's id the second.
+LOCK_SPACE = 0x5C0C
 
 
 def latest_results(check_ids, entity_refs=None, scope=CERTIFYING_SCOPE):
@@ -43,6 +47,7 @@ def latest_results(check_ids, entity_refs=None, scope=CERTIFYING_SCOPE):
 def refresh(track, entity_refs=None):
     """Compute ``track``'s certifications again, for ``entity_refs`` or for every entity
     with a result for one of its checks."""
+    take_turns(track)
     levels = list(
         Level.objects.filter(track=track).prefetch_related(
             Prefetch(
@@ -74,6 +79,20 @@ def refresh(track, entity_refs=None):
             unique_fields=["track", "entity_ref"],
             update_fields=["highest_level", "certified_at", "levels", "updated_at"],
         )
+
+
+def take_turns(track):
+    """Computations of one track's certifications take turns until their transactions end
+    (PostgreSQL: an advisory lock per track). Otherwise two results arriving together
+    would each compute without the other's, still uncommitted, and the later write would
+    lose the earlier result. After the lock, reads see what the previous turn committed.
+    SQLite runs one write transaction at a time anyway."""
+    connection = connections[SoundcheckTrack.objects.db]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Two int4 keys: ids past 2**31 share locks with others, which only costs waiting.
+            key = track.pk % 2**31
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_SPACE, key])
 
 
 def certification(track, levels, entity, current, previous):

@@ -20,7 +20,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.servers.basehttp import WSGIRequestHandler
 
-from tests.factories import make_collection_track, make_track
+from tests.factories import make_check_result, make_collection_track, make_track
 from tests.tracks.test_records import audio_file
 from tracks.models import Record
 
@@ -32,9 +32,10 @@ SEED = os.environ.get("SCHEMATHESIS_SEED", "20261125")
 
 @pytest.fixture
 def catalog(media_root):
-    """A label, a product, tracks, a record, a collection and its track for the fuzzer to
-    read, change and delete."""
+    """A label, a product, tracks, a record, a collection and its track, a Soundcheck track
+    with a check, a result and a certification for the fuzzer to read, change and delete."""
     make_collection_track()
+    make_check_result()
     track = make_track()
     make_track(product=track.product)
     Record.objects.create(
