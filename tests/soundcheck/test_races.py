@@ -1,6 +1,5 @@
 """Results arriving together on PostgreSQL: neither is lost from the certification."""
 
-
 from soundcheck.models import Certification
 from tests.factories import make_check, make_soundcheck_track
 from tests.jsonapi.test_races import (
