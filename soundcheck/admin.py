@@ -39,24 +39,10 @@ class JSONField(forms.JSONField):
 DATES = ("Dates", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]})
 
 
-class ModelMessagesForm(forms.ModelForm):
-    """Shows the model's own messages. A ModelForm replaces a model error coded
-    ``required`` by its field's "This field is required."; a field the form does not require
-    never says that itself, so there the model's message ("A rule check needs its rule.")
-    stays."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            if not field.required:
-                field.error_messages.pop("required", None)
-
-
 class SoundcheckAdmin(OrganizationScopedAdmin):
     """Checks and tracks: a new one is given one of the organizations the user may write
     in (preselected when there is only one); its organization and id then stay."""
 
-    form = ModelMessagesForm
     formfield_overrides = {models.JSONField: {"form_class": JSONField, "widget": JSON_WIDGET}}
     readonly_fields = ["created_at", "updated_at"]
     list_select_related = ["organization"]
@@ -368,7 +354,7 @@ class LevelInline(admin.StackedInline):
         return self.track_admin().has_view_permission(request, obj)
 
 
-class TrackAdminForm(ModelMessagesForm):
+class TrackAdminForm(forms.ModelForm):
     def clean_milestones(self):
         return self.cleaned_data.get("milestones") or []  # an emptied box: no milestones
 
