@@ -197,6 +197,8 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
 # Signed upload targets (config/uploads.py): how long a target is valid, the largest file.
 UPLOAD_TTL_SECONDS = int(os.environ.get("UPLOAD_TTL_SECONDS", "3600"))
+# Atomic Operations (config/jsonapi/operations.py): the most operations one request holds.
+ATOMIC_MAX_OPERATIONS = int(os.environ.get("ATOMIC_MAX_OPERATIONS", "100"))
 UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(2 * 1024**3)))
 FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
 # Play sessions' signed media URLs (collections_app/playback.py): how long they are valid.

@@ -13,6 +13,7 @@ from oauth2_provider import views as oauth2_views
 
 from config.jsonapi.discovery import ApiIndexView
 from config.jsonapi.documents import API_PREFIX
+from config.jsonapi.operations import OperationsView
 from config.jsonapi.views import not_found
 from config.uploads import UploadView
 
@@ -28,6 +29,7 @@ urlpatterns = [
         name="api-redoc",
     ),
     path(f"{API_PREFIX}uploads/<str:token>", UploadView.as_view(), name="upload"),
+    path(f"{API_PREFIX}operations", OperationsView.as_view(), name="operations"),
     path(API_PREFIX, include("organizations.urls")),
     path(API_PREFIX, include("products.urls")),
     path(API_PREFIX, include("tracks.urls")),

@@ -394,6 +394,17 @@ def filter_schema(filter_):
     return schema
 
 
+def organization_parameter():
+    return OpenApiParameter(
+        ORGANIZATION_HEADER,
+        {"type": "string"},  # any value: one naming no organization of yours is a 403
+        OpenApiParameter.HEADER,
+        description="The slug of the organization to act in, for a user in several "
+        "(a token of an organization's application acts in that one only). Another "
+        "organization's resources do not exist for the request.",
+    )
+
+
 class JsonApiDocumentSchema(AutoSchema):
     """What every JSON:API operation shares: the media type and the request-id headers."""
 
@@ -524,16 +535,7 @@ class JsonApiAutoSchema(JsonApiDocumentSchema):
         families = query_families(self.action, self.related_rel if related else None, options)
         described = self.related_schema() if related else self.resource
         parameters = super().get_override_parameters()
-        parameters.append(
-            OpenApiParameter(
-                ORGANIZATION_HEADER,
-                {"type": "string"},  # any value: one naming no organization of yours is a 403
-                OpenApiParameter.HEADER,
-                description="The slug of the organization to act in, for a user in several "
-                "(a token of an organization's application acts in that one only). Another "
-                "organization's resources do not exist for the request.",
-            )
-        )
+        parameters.append(organization_parameter())
         parameters += [
             OpenApiParameter(
                 variable,

@@ -218,17 +218,46 @@ def mend_pagination(query):
         query.pop("page[size]", None)
 
 
+# The types whose rules the hooks mend, by the path of their collection.
+COLLECTIONS = {
+    "tracks": "/api/v1/tracks",
+    "track-variants": "/api/v1/track-variants",
+    "soundcheck-tracks": "/api/v1/soundcheck/tracks",
+    "checks": "/api/v1/soundcheck/checks",
+}
+
+
 def mend(case):
     """Bring a valid ("positive") case into line with the rules the description states in
     words."""
     if isinstance(case.query, dict):
         mend_pagination(case.query)
-    data = case.body.get("data") if isinstance(case.body, dict) else None
-    if not isinstance(data, dict) or case.method not in ("POST", "PATCH"):
+    body = case.body if isinstance(case.body, dict) else {}
+    if case.operation.path == "/api/v1/operations":
+        mend_operations(body.get("atomic:operations"))
+    elif case.method in ("POST", "PATCH"):
+        mend_resource(case.operation.path, case.method == "POST", body.get("data"))
+
+
+def mend_operations(operations):
+    """Each add or update as its own endpoint's request would be; lids declared once."""
+    for index, operation in enumerate(operations if isinstance(operations, list) else []):
+        data = operation.get("data") if isinstance(operation, dict) else None
+        if not isinstance(data, dict) or "relationship" in (operation.get("ref") or {}):
+            continue
+        if "lid" in data:
+            data["lid"] = f"lid-{index}"
+        collection = COLLECTIONS.get(data.get("type"))
+        if collection and operation.get("op") == "add":
+            mend_resource(collection, True, data)
+        elif collection:
+            mend_resource(f"{collection}/{{id}}", False, data)
+
+
+def mend_resource(path, creating, data):
+    if not isinstance(data, dict):
         return
-    creating = case.method == "POST"
     attributes = data.setdefault("attributes", {})
-    path = case.operation.path
     if path == "/api/v1/track-variants" and creating:
         mend_variant_window(attributes)
     if path in SOUNDCHECK_MENDERS:
