@@ -45,6 +45,7 @@ from .openapi import (
     register_shared,
 )
 from .parsers import JsonApiParser
+from .relations import RESOURCE_ID
 from .renderers import JsonApiRenderer
 from .schema import registered_schemas, schema_for_type
 
@@ -299,13 +300,19 @@ class Runner:
         resource_id = ref["id"] if "id" in ref else self.ids.get(ref.get("lid"))
         if not isinstance(resource_id, str):
             raise invalid("The target needs an 'id' string.", f"{pointer}/id")
+        if not RESOURCE_ID.fullmatch(resource_id):
+            detail = f"There is no {ref['type']} resource with id '{resource_id}'."
+            raise Failed(404, [error_object(404, detail, "not_found", pointer=f"{pointer}/id")])
         path = f"{path}/{resource_id}"
         if ref.get("relationship"):
             path = f"{path}/relationships/{ref['relationship']}"
         return path
 
     def href_path(self, href, pointer):
-        parts = urlsplit(href)
+        try:
+            parts = urlsplit(href)
+        except ValueError:  # a malformed authority ("http://[")
+            raise invalid("'href' is not a URL.", pointer) from None
         prefix = get_script_prefix()
         if parts.query or parts.fragment or not parts.path.startswith(f"{prefix}{API_PREFIX}"):
             raise invalid(f"'href' is a URL of this API's resources, without a query "

@@ -362,6 +362,20 @@ def test_lids_are_checked_before_anything_is_written(atomic, operations, pointer
         ({"op": "add", "data": ["not", "a", "resource"]}, 400, "/atomic:operations/0/data"),
         ({"op": "update", "ref": {"type": "labels", "id": "1"}}, 400, "/atomic:operations/0"),
         ("not an object", 400, "/atomic:operations/0"),
+        (
+            {"op": "remove", "href": "http://[broken/api/v1/labels/1"},
+            400,
+            "/atomic:operations/0/href",
+        ),
+        (
+            {
+                "op": "update",
+                "ref": {"type": "tracks", "id": "1/relationships/product"},
+                "data": None,
+            },
+            404,
+            "/atomic:operations/0/ref/id",
+        ),
     ],
 )
 def test_malformed_and_unknown_targets(atomic, operation, status, pointer):
