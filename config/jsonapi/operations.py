@@ -202,6 +202,11 @@ def check_lids(operations):
                     raise invalid("'lid' is a string.", f"{where}/lid")
                 declared_type(lids, lid, resource_type, f"{where}/lid")
         data = operation.get("data")
+        updated_by_lid = operation["op"] == "update" and isinstance(data, dict) and "lid" in data
+        if updated_by_lid and "relationship" not in ref:
+            if not isinstance(data["lid"], str):
+                raise invalid("'lid' is a string.", f"{pointer}/data/lid")
+            declared_type(lids, data["lid"], data.get("type"), f"{pointer}/data/lid")
         declares = operation["op"] == "add" and isinstance(data, dict) and "lid" in data
         if declares and not ref:
             lid = data["lid"]
@@ -281,11 +286,14 @@ class Runner:
     def resolved(self, data):
         """``data`` with every lid whose id is known replaced by it."""
         for _, identifier in identifiers(data, ""):
-            if isinstance(identifier, dict) and identifier.get("lid") in self.ids:
+            if isinstance(identifier, dict) and self.known(identifier.get("lid")):
                 identifier["id"] = self.ids[identifier.pop("lid")]
-        if isinstance(data, dict) and data.get("lid") in self.ids and "id" not in data:
+        if isinstance(data, dict) and self.known(data.get("lid")) and "id" not in data:
             data["id"] = self.ids[data.pop("lid")]
         return data
+
+    def known(self, lid):
+        return isinstance(lid, str) and lid in self.ids
 
     def collection_path(self, resource_type, pointer):
         schema = schema_for_type(resource_type) if isinstance(resource_type, str) else None

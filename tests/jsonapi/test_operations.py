@@ -261,6 +261,19 @@ def test_to_many_members_cannot_be_added_or_removed(atomic, op):
     assert errors["/atomic:operations/0/op"]["code"] == "operation_forbidden"
 
 
+def test_an_update_names_its_resource_by_a_declared_lid(atomic):
+    response = atomic.operations(
+        {"op": "add", "data": {"type": "labels", "lid": "l", "attributes": {"name": "One"}}},
+        {"op": "update", "data": {"type": "labels", "lid": "l", "attributes": {"name": "Two"}}},
+    )
+    assert response.status_code == 200, response.document
+    assert list(Label.objects.values_list("name", flat=True)) == ["Two"]
+    for lid, code in (("nowhere", "unknown_lid"), (["not", "a", "string"], "invalid_operation")):
+        update = {"op": "update", "data": {"type": "labels", "lid": lid, "attributes": {}}}
+        errors = the_errors(atomic.operations(update), 400)
+        assert errors["/atomic:operations/0/data/lid"]["code"] == code
+
+
 @pytest.mark.parametrize(
     ("operations", "pointer", "code"),
     [
