@@ -10,6 +10,7 @@ The API, the admin and the YAML importer all go through ``resolve_levels`` and
 from django.core.exceptions import ValidationError
 
 from config.jsonapi.describe import describe
+from config.jsonapi.exceptions import member_errors
 from config.jsonapi.tenancy import context_organization
 
 from .models import Check, Level, LevelCheck
@@ -176,26 +177,10 @@ def resolve_levels(levels, context):
 
 def nested_errors(detail, schema, path):
     """A check serializer's errors as paths under ``path``, with member names."""
-    found = []
-    for key, messages in detail.items():
-        if key.startswith("/data/"):
-            member = key.rpartition("/")[2]
-        elif key == schema.id_field:
-            member = "id"
-        else:
-            member = schema.fields.get(key, key)
-        for inner, message in flatten(messages, join(path, member)):
-            found.append(error(str(message), getattr(message, "code", "invalid"), inner))
-    return found
-
-
-def flatten(messages, path):
-    """(path, message) pairs of DRF's nested error detail."""
-    if isinstance(messages, dict):
-        return [pair for key, value in messages.items() for pair in flatten(value, join(path, key))]
-    if isinstance(messages, list):
-        return [pair for value in messages for pair in flatten(value, path)]
-    return [(path, messages)]
+    return [
+        error(str(message), getattr(message, "code", "invalid"), join(path, where))
+        for where, message in member_errors(detail, schema)
+    ]
 
 
 def replace_levels(track, resolved):

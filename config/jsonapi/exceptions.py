@@ -6,6 +6,7 @@ document without internals. Every error object carries the request id as its ``i
 """
 
 import logging
+import re
 from http import HTTPStatus
 
 from django.core.exceptions import (
@@ -115,6 +116,18 @@ def validation_errors(detail, pointer_for):
     """Flatten DRF's nested error detail into (pointer, ErrorDetail) pairs."""
     for key, messages in _items(detail):
         yield from _flatten(messages, pointer_for(key))
+
+
+# The sections of a resource object its members sit in, as pointers begin.
+_MEMBER_SECTION = re.compile(r"^/data(?:/(?:attributes|relationships))?/?")
+
+
+def member_errors(detail, schema):
+    """(path among the resource's members, message) of a ``schema`` serializer's error
+    detail, for code that validates a resource object inside something else (a level's
+    inline checks, an importer's items): ``rule/all/0/value``, ``id``, "" for the whole."""
+    for pointer, message in validation_errors(detail, schema.pointer):
+        yield _MEMBER_SECTION.sub("", pointer, count=1), message
 
 
 def _items(detail):

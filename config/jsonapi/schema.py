@@ -134,6 +134,10 @@ class ResourceSchema:
         return paths
 
     def pointer(self, field_name):
+        """Where an error on ``field_name`` points; a key that is a pointer already
+        (``/data/attributes/unknown``) stays as it is."""
+        if field_name.startswith("/"):
+            return field_name
         field_name, _, inner = field_name.partition("/")  # "stream_conditions/usdc-purchase"
         if inner:
             return f"{self.pointer(field_name)}/{inner}"

@@ -125,9 +125,7 @@ class ResourceViewSet(viewsets.GenericViewSet):
 
     def error_pointer(self, field_name):
         """Where a validation error on ``field_name`` points in the request document."""
-        if field_name.startswith("/"):
-            return field_name
-        if self.action == "update_relationship":
+        if self.action == "update_relationship" and not field_name.startswith("/"):
             return "/data"
         return self.resource_schema.pointer(field_name)
 

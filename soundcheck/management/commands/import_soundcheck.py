@@ -7,8 +7,8 @@ the tracks' levels can name them.
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, transaction
-from rest_framework.settings import api_settings
 
+from config.jsonapi.exceptions import member_errors
 from organizations.models import Organization
 from soundcheck import yaml_format
 from soundcheck.models import Check, SoundcheckTrack
@@ -195,36 +195,10 @@ def problems(detail, schema):
     """A serializer's error detail as ``([member, inner, ...], message)``: field names
     become members (``owner_entity_ref`` -> ``owner-entity-ref``, the id field ``id``), and
     nested detail (``{"rule": {"all": {"0": ...}}}``) a path."""
-    found = []
-    for path, message in flatten(detail, []):
-        head, *rest = path or [api_settings.NON_FIELD_ERRORS_KEY]
-        if head.startswith("/data/"):  # a member the resource does not take
-            head = head.rpartition("/")[2]
-            parts = [head]
-        else:
-            head, *inner = head.split("/")
-            parts = [] if head == api_settings.NON_FIELD_ERRORS_KEY else [member(schema, head)]
-            parts += inner
-        found.append((parts + rest, message))
-    return found
-
-
-def member(schema, name):
-    return "id" if name == schema.id_field else schema.fields.get(name, name)
-
-
-def flatten(detail, path):
-    if isinstance(detail, dict):
-        return [found for key, value in detail.items() for found in flatten(value, [*path, key])]
-    if isinstance(detail, list):
-        found = []
-        for index, value in enumerate(detail):
-            if isinstance(value, (dict, list)):
-                found += flatten(value, [*path, str(index)])
-            else:
-                found.append((path, str(value)))
-        return found
-    return [(path, str(detail))]
+    return [
+        (where.split("/") if where else [], str(message))
+        for where, message in member_errors(detail, schema)
+    ]
 
 
 class Progress:
