@@ -9,10 +9,11 @@ costs a constant number of queries.
 """
 
 from django.db import connections
-from django.db.models import F, Prefetch, Window
+from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from rest_framework.fields import DateTimeField
 
+from .levels import levels_with_checks
 from .models import (
     CERTIFYING_STATES,
     Certification,
@@ -48,14 +49,7 @@ def refresh(track, entity_refs=None):
     """Compute ``track``'s certifications again, for ``entity_refs`` or for every entity
     with a result for one of its checks."""
     take_turns(track)
-    levels = list(
-        Level.objects.filter(track=track).prefetch_related(
-            Prefetch(
-                "level_checks",
-                queryset=LevelCheck.objects.select_related("check_definition"),
-            )
-        )
-    )
+    levels = list(levels_with_checks(Level.objects.filter(track=track)))
     check_ids = [lc.check_definition_id for level in levels for lc in level.level_checks.all()]
     current = latest_results(check_ids, entity_refs)
     entities = set(entity_refs) if entity_refs is not None else set()

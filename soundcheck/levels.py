@@ -8,6 +8,7 @@ The API, the admin and the YAML importer all go through ``resolve_levels`` and
 """
 
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 
 from config.jsonapi.describe import describe
 from config.jsonapi.exceptions import member_errors
@@ -181,6 +182,14 @@ def nested_errors(detail, schema, path):
         error(str(message), getattr(message, "code", "invalid"), join(path, where))
         for where, message in member_errors(detail, schema)
     ]
+
+
+def levels_with_checks(levels=None):
+    """``levels`` (all by default) in order, each with its checks, in order, loaded: one
+    query for the levels and one for their checks."""
+    checks = LevelCheck.objects.select_related("check_definition")
+    levels = Level.objects.all() if levels is None else levels
+    return levels.order_by("ordinal").prefetch_related(Prefetch("level_checks", queryset=checks))
 
 
 def replace_levels(track, resolved):

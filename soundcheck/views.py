@@ -13,7 +13,8 @@ from .filters import (
     SoundcheckTrackFilter,
     TrackEntityFilter,
 )
-from .models import Certification, Check, CheckResult, Level, LevelCheck, SoundcheckTrack
+from .levels import levels_with_checks
+from .models import Certification, Check, CheckResult, SoundcheckTrack
 from .serializers import (
     CertificationSerializer,
     CheckResultSerializer,
@@ -50,15 +51,7 @@ class SoundcheckTrackViewSet(ResourceViewSet):
     ``is-editable: false`` is changed in the admin only."""
 
     queryset = SoundcheckTrack.objects.prefetch_related(
-        Prefetch(
-            "levels",
-            queryset=Level.objects.order_by("ordinal").prefetch_related(
-                Prefetch(
-                    "level_checks",
-                    queryset=LevelCheck.objects.select_related("check_definition"),
-                )
-            ),
-        )
+        Prefetch("levels", queryset=levels_with_checks())
     )
     serializer_class = SoundcheckTrackSerializer
     filterset_class = SoundcheckTrackFilter

@@ -5,7 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Prefetch
 
 from soundcheck import yaml_format
-from soundcheck.models import Check, Level, LevelCheck, SoundcheckTrack
+from soundcheck.levels import levels_with_checks
+from soundcheck.models import Check, SoundcheckTrack
 
 from .import_soundcheck import organization_for
 
@@ -36,19 +37,7 @@ class Command(BaseCommand):
         tracks = (
             SoundcheckTrack.objects.filter(organization=organization)
             .order_by("slug")
-            .prefetch_related(
-                Prefetch(
-                    "levels",
-                    queryset=Level.objects.order_by("ordinal").prefetch_related(
-                        Prefetch(
-                            "level_checks",
-                            queryset=LevelCheck.objects.order_by("position").select_related(
-                                "check_definition"
-                            ),
-                        )
-                    ),
-                )
-            )
+            .prefetch_related(Prefetch("levels", queryset=levels_with_checks()))
         )
         document = {
             "checks": [yaml_format.check_item(check) for check in checks],
