@@ -52,17 +52,15 @@ def refresh(track, entity_refs=None):
     levels = list(levels_with_checks(Level.objects.filter(track=track)))
     check_ids = [lc.check_definition_id for level in levels for lc in level.level_checks.all()]
     current = latest_results(check_ids, entity_refs)
-    entities = set(entity_refs) if entity_refs is not None else set()
-    entities |= {entity for _, entity in current}
     stale = Certification.objects.filter(track=track)
     if entity_refs is not None:
         stale = stale.filter(entity_ref__in=entity_refs)
     previous = {cert.entity_ref: cert for cert in stale}
     reported = {entity for _, entity in current}
-    rows = []
-    for entity in sorted(entities & reported):
-        row = certification(track, levels, entity, current, previous.get(entity))
-        rows.append(row)
+    rows = [
+        certification(track, levels, entity, current, previous.get(entity))
+        for entity in sorted(reported)
+    ]
     gone = set(previous) - reported
     if gone:
         Certification.objects.filter(track=track, entity_ref__in=gone).delete()
@@ -90,9 +88,10 @@ def take_turns(track):
 
 
 def certification(track, levels, entity, current, previous):
-    rendered, highest, certified_at, climbing = [], None, None, True
-    reached_at = None
-    for level in sorted(levels, key=lambda level: level.ordinal):
+    """``entity``'s certification on ``track``, from ``levels`` (in order, as
+    levels_with_checks loads them) and the ``current`` results."""
+    rendered, highest, reached_at, certified_at, climbing = [], None, None, None, True
+    for level in levels:
         checks, certified, latest = [], True, None
         for level_check in level.level_checks.all():
             check = level_check.check_definition
@@ -128,9 +127,13 @@ def certification(track, levels, entity, current, previous):
         # The time it was reached; a later result that keeps it there does not move it.
         same = previous is not None and previous.highest_level == highest
         certified_at = previous.certified_at if same else reached_at
-    row = Certification(track=track, entity_ref=entity, highest_level=highest, levels=rendered)
-    row.certified_at = certified_at
-    return row
+    return Certification(
+        track=track,
+        entity_ref=entity,
+        highest_level=highest,
+        certified_at=certified_at,
+        levels=rendered,
+    )
 
 
 def preserved_state(result_fields):
