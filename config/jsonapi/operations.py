@@ -48,6 +48,7 @@ from .parsers import JsonApiParser
 from .relations import RESOURCE_ID
 from .renderers import JsonApiRenderer
 from .schema import registered_schemas, schema_for_type
+from .views import ResourceViewSet
 
 ATOMIC_EXTENSION = "https://jsonapi.org/ext/atomic"
 ATOMIC_MEDIA_TYPE = f'{JSONAPI_MEDIA_TYPE}; ext="{ATOMIC_EXTENSION}"'
@@ -61,8 +62,7 @@ def takes_atomic(media_type):
     return (
         _is_jsonapi(media_type)
         and set(params) <= {"ext", "profile"}
-        and ATOMIC_EXTENSION in params.get("ext", "").split()
-        and set(params.get("ext", "").split()) <= {ATOMIC_EXTENSION}
+        and set(params.get("ext", "").split()) == {ATOMIC_EXTENSION}
     )
 
 
@@ -336,8 +336,6 @@ class Runner:
                                             pointer=pointer)]) from None  # fmt: skip
         view_class = getattr(match.func, "cls", None)
         actions = getattr(match.func, "actions", None)
-        from .views import ResourceViewSet
-
         if actions is None or not issubclass(view_class, ResourceViewSet):
             raise Failed(404, [error_object(404, "Operations reach resources only.", "not_found",
                                             pointer=pointer)])  # fmt: skip
