@@ -292,7 +292,6 @@ class LevelFormSet(forms.BaseInlineFormSet):
         self.replaced = self.resolved is not None and (self.adding or self.has_changed())
         if self.replaced:
             replace_levels(self.instance, self.resolved)
-            certification.refresh(self.instance)
             if self.adding:
                 self.new_objects = list(self.instance.levels.order_by("ordinal"))
         return []

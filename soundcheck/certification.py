@@ -13,7 +13,6 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from rest_framework.fields import DateTimeField
 
-from .levels import levels_with_checks
 from .models import (
     CERTIFYING_STATES,
     Certification,
@@ -49,7 +48,7 @@ def refresh(track, entity_refs=None):
     """Compute ``track``'s certifications again, for ``entity_refs`` or for every entity
     with a result for one of its checks."""
     take_turns(track)
-    levels = list(levels_with_checks(Level.objects.filter(track=track)))
+    levels = list(Level.objects.filter(track=track).with_checks())
     check_ids = [lc.check_definition_id for level in levels for lc in level.level_checks.all()]
     current = latest_results(check_ids, entity_refs)
     stale = Certification.objects.filter(track=track)
@@ -89,7 +88,7 @@ def take_turns(track):
 
 def certification(track, levels, entity, current, previous):
     """``entity``'s certification on ``track``, from ``levels`` (in order, as
-    levels_with_checks loads them) and the ``current`` results."""
+    ``Level.objects.with_checks()`` loads them) and the ``current`` results."""
     rendered, highest, reached_at, certified_at, climbing = [], None, None, None, True
     for level in levels:
         checks, certified, latest = [], True, None

@@ -8,12 +8,12 @@ The API, the admin and the YAML importer all go through ``resolve_levels`` and
 """
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 
 from config.jsonapi.describe import describe
 from config.jsonapi.exceptions import member_errors
 from config.jsonapi.tenancy import context_organization
 
+from . import certification
 from .models import Check, Level, LevelCheck
 from .validators import (
     BADGE_SCHEMA,
@@ -184,17 +184,10 @@ def nested_errors(detail, schema, path):
     ]
 
 
-def levels_with_checks(levels=None):
-    """``levels`` (all by default) in order, each with its checks, in order, loaded: one
-    query for the levels and one for their checks."""
-    checks = LevelCheck.objects.select_related("check_definition")
-    levels = Level.objects.all() if levels is None else levels
-    return levels.order_by("ordinal").prefetch_related(Prefetch("level_checks", queryset=checks))
-
-
 def replace_levels(track, resolved):
     """Save ``resolved`` (from ``resolve_levels``) as ``track``'s levels, replacing its old
-    ones; inline checks are created or updated first."""
+    ones (inline checks are created or updated first), and compute its certifications
+    again."""
     Level.objects.filter(track=track).delete()
     for fields, checks in resolved:
         level = Level.objects.create(track=track, **fields)
@@ -202,6 +195,7 @@ def replace_levels(track, resolved):
             LevelCheck(level=level, track=track, check_definition=saved(check), position=position)
             for position, check in enumerate(checks)
         )
+    certification.refresh(track)
 
 
 def saved(check):

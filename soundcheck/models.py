@@ -201,12 +201,24 @@ class SoundcheckTrack(TimeStampedModel):
             raise ValidationError(errors)
 
 
+class LevelQuerySet(models.QuerySet):
+    def with_checks(self):
+        """The levels in order, each with its checks, in order, loaded: one query for the
+        levels and one for their checks."""
+        checks = LevelCheck.objects.select_related("check_definition")
+        return self.order_by("ordinal").prefetch_related(
+            models.Prefetch("level_checks", queryset=checks)
+        )
+
+
 class Level(models.Model):
     track = models.ForeignKey(SoundcheckTrack, on_delete=models.CASCADE, related_name="levels")
     ordinal = models.PositiveSmallIntegerField()
     name = models.CharField(max_length=100)
     description = models.TextField(blank=True, default="")
     badge = models.JSONField(null=True, blank=True, validators=[validate_badge])
+
+    objects = LevelQuerySet.as_manager()
 
     organization_path = "track__organization"
 

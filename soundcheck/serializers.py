@@ -41,7 +41,6 @@ class CheckSerializer(ResourceSerializer):
         resource_path = "soundcheck/checks"
         id_field = "slug"
         fields = CHECK_FIELDS
-        create_only = ["slug"]
 
     def update(self, instance, validated_data):
         instance = super().update(instance, validated_data)
@@ -124,7 +123,6 @@ class SoundcheckTrackSerializer(ResourceSerializer):
             "created_at",
             "updated_at",
         ]
-        create_only = ["slug"]
 
     def get_fields(self):
         fields = super().get_fields()
@@ -154,14 +152,12 @@ class SoundcheckTrackSerializer(ResourceSerializer):
     def create(self, validated_data):
         track = super().create(validated_data)
         replace_levels(track, self._resolved)
-        certification.refresh(track)
         return track
 
     def update(self, instance, validated_data):
         track = super().update(instance, validated_data)
         if self._resolved is not None:
             replace_levels(track, self._resolved)
-            certification.refresh(track)
         return track
 
 

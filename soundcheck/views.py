@@ -13,8 +13,7 @@ from .filters import (
     SoundcheckTrackFilter,
     TrackEntityFilter,
 )
-from .levels import levels_with_checks
-from .models import Certification, Check, CheckResult, SoundcheckTrack
+from .models import Certification, Check, CheckResult, Level, SoundcheckTrack
 from .serializers import (
     CertificationSerializer,
     CheckResultSerializer,
@@ -51,7 +50,7 @@ class SoundcheckTrackViewSet(ResourceViewSet):
     ``is-editable: false`` is changed in the admin only."""
 
     queryset = SoundcheckTrack.objects.prefetch_related(
-        Prefetch("levels", queryset=levels_with_checks())
+        Prefetch("levels", queryset=Level.objects.with_checks())
     )
     serializer_class = SoundcheckTrackSerializer
     filterset_class = SoundcheckTrackFilter

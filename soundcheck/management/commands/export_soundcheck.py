@@ -5,8 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Prefetch
 
 from soundcheck import yaml_format
-from soundcheck.levels import levels_with_checks
-from soundcheck.models import Check, SoundcheckTrack
+from soundcheck.models import Check, Level, SoundcheckTrack
 
 from .import_soundcheck import organization_for
 
@@ -37,7 +36,7 @@ class Command(BaseCommand):
         tracks = (
             SoundcheckTrack.objects.filter(organization=organization)
             .order_by("slug")
-            .prefetch_related(Prefetch("levels", queryset=levels_with_checks()))
+            .prefetch_related(Prefetch("levels", queryset=Level.objects.with_checks()))
         )
         document = {
             "checks": [yaml_format.check_item(check) for check in checks],
