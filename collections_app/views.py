@@ -4,7 +4,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 
 from config.jsonapi import integrity
-from config.jsonapi.exceptions import InvalidQueryParameter
 from config.jsonapi.pagination import OffsetOrPageNumberPagination
 from config.jsonapi.views import ResourceViewSet
 
@@ -12,8 +11,6 @@ from . import variants
 from .filters import CollectionFilter, CollectionTrackFilter, TrackVariantFilter
 from .models import Collection, CollectionTrack, TrackVariant
 from .serializers import CollectionSerializer, CollectionTrackSerializer, TrackVariantSerializer
-
-CASCADE = {"true": True, "false": False}
 
 
 class CollectionViewSet(ResourceViewSet):
@@ -30,10 +27,7 @@ class CollectionViewSet(ResourceViewSet):
     answer_deleted = True
 
     def perform_destroy(self, instance):
-        cascade = self.query.options.get("cascade", "false")
-        if cascade not in CASCADE:
-            raise InvalidQueryParameter("cascade", "cascade is true or false.")
-        if CASCADE[cascade]:
+        if self.query.flag("cascade"):
             for track in instance.tracks.select_for_update():
                 track.delete()
         instance.delete()

@@ -21,7 +21,6 @@ from .serializers import (
     SoundcheckTrackSerializer,
 )
 
-BOOLEAN = {"true": True, "false": False}
 COUNT = {"type": "integer", "minimum": 0}
 LEVEL_STATUS = {
     "type": "object",
@@ -97,12 +96,7 @@ class CheckResultViewSet(ResourceViewSet):
     def get_serializer_context(self):
         context = super().get_serializer_context()
         if self.query is not None and self.action == "create":
-            value = self.query.options.get("preserve-state-on-error", "false")
-            if value not in BOOLEAN:
-                raise InvalidQueryParameter(
-                    "preserve-state-on-error", "preserve-state-on-error is true or false."
-                )
-            context["preserve_state_on_error"] = BOOLEAN[value]
+            context["preserve_state_on_error"] = self.query.flag("preserve-state-on-error")
         return context
 
 

@@ -44,6 +44,13 @@ class QueryParameters:
             else:  # a parameter of the resource's own (``cascade`` of a delete)
                 self.options[family] = value
 
+    def flag(self, name):
+        """A true/false option of the resource's own (``?cascade=true``); absent: false."""
+        value = self.options.get(name, "false")
+        if value not in ("true", "false"):
+            raise InvalidQueryParameter(name, f"{name} is true or false.")
+        return value == "true"
+
     @staticmethod
     def _split(key, allowed):
         match = PARAMETER.match(key)
