@@ -23,6 +23,8 @@ from pathlib import Path
 
 import yaml
 
+from .models import TrackType
+
 # (YAML key, API member), in the order exports write them.
 CHECK_KEYS = (
     ("id", "id"),
@@ -71,7 +73,6 @@ IGNORED_CHECK_KEYS = {
 }
 # Keys only a track has: a bare list with an item that has one is a list of tracks.
 TRACK_ONLY_KEYS = {key for key, _ in TRACK_KEYS} - {key for key, _ in CHECK_KEYS}
-TRACK_TYPES = {"standard", "campaign", "playlist"}
 LISTS = {"checks": "check", "tracks": "track", "programs": "track"}
 
 
@@ -171,7 +172,7 @@ def items_of(path, value, label, kind):
 
 def looks_like_track(raw):
     return isinstance(raw, dict) and (
-        bool(set(raw) & TRACK_ONLY_KEYS) or raw.get("type") in TRACK_TYPES
+        bool(set(raw) & TRACK_ONLY_KEYS) or raw.get("type") in TrackType.values
     )
 
 
