@@ -3,7 +3,17 @@ djangorestframework-jsonapi, each returning the same rows and fields as ours."""
 
 import orjson
 from django.http import HttpResponse
-from rest_framework import generics, pagination, renderers, serializers
+from rest_framework import (
+    generics,
+    negotiation,
+    pagination,
+    parsers,
+    permissions,
+    renderers,
+    serializers,
+    views,
+    viewsets,
+)
 from rest_framework_json_api import pagination as dja_pagination
 from rest_framework_json_api import relations as dja_relations
 from rest_framework_json_api import renderers as dja_renderers
@@ -173,3 +183,27 @@ class StockProducts(StockView):
     queryset = Product.objects.order_by("pk")
     serializer_class = StockProductSerializer
     prefetch_for_includes = {"__all__": ["tracks"], "tracks": ["tracks__product"]}
+
+
+# Plain DRF writes: a ModelViewSet of the same track fields, in plain JSON.
+
+
+class PlainWriteTrackSerializer(serializers.ModelSerializer):
+    clean = serializers.BooleanField(source="is_clean", required=False)
+
+    class Meta:
+        model = Track
+        fields = [*TRACK_FIELDS, "product", "audio_language"]
+
+
+class PlainTrackWrites(viewsets.ModelViewSet):
+    queryset = Track.objects.all()
+    serializer_class = PlainWriteTrackSerializer
+    parser_classes = [parsers.JSONParser]
+    renderer_classes = [renderers.JSONRenderer]
+    content_negotiation_class = negotiation.DefaultContentNegotiation
+    permission_classes = [permissions.IsAuthenticated]
+    throttle_classes = []
+
+    def get_exception_handler(self):
+        return views.exception_handler

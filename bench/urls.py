@@ -13,6 +13,14 @@ urlpatterns = [
     path("bench/plain/products", comparison.PlainProducts.as_view()),
     path("bench/stock/tracks", comparison.StockTracks.as_view(stock_views)),
     path("bench/stock/products", comparison.StockProducts.as_view(stock_views)),
+    path(
+        "bench/plain/writes/tracks",
+        comparison.PlainTrackWrites.as_view({"post": "create"}),
+    ),
+    path(
+        "bench/plain/writes/tracks/<pk>",
+        comparison.PlainTrackWrites.as_view({"patch": "partial_update"}),
+    ),
 ]
 for name, view in (("tracks", comparison.StockTracks), ("products", comparison.StockProducts)):
     urlpatterns += [

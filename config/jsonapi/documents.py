@@ -6,7 +6,9 @@ fills resource objects with plain dictionary work. Links are built from the pref
 (``{base}{path}/{id}``) instead of reversing URLs for every row.
 """
 
+from django.core.exceptions import FieldDoesNotExist
 from django.urls import get_script_prefix
+from rest_framework import serializers
 from rest_framework.fields import SkipField
 
 from . import tenancy
@@ -23,16 +25,49 @@ def relationship_links(self_link, member):
     return {"self": f"{self_link}/relationships/{member}", "related": f"{self_link}/{member}"}
 
 
+# DRF fields whose representation of a value of the given type is that value itself
+# (None: of any type). An attribute of such a field holding such a value is copied into
+# the document as it is, without the field's calls.
+_AS_STORED = {
+    serializers.CharField.to_representation: str,
+    serializers.IntegerField.to_representation: int,
+    serializers.FloatField.to_representation: float,
+    serializers.BooleanField.to_representation: bool,
+    serializers.ChoiceField.to_representation: str,
+    serializers.JSONField.to_representation: None,
+}
+_ABSENT = object()
+
+
+def attribute_plan(field, model):
+    """How to render one attribute: (attribute name on the instance or None, the type
+    whose values are their own representation or None, the field). The name is the
+    model column's when the field reads one directly, so the value is taken from the
+    instance's ``__dict__`` without DRF's attribute walk."""
+    attname = None
+    if len(field.source_attrs) == 1:
+        try:
+            model_field = model._meta.get_field(field.source)
+        except FieldDoesNotExist:
+            model_field = None
+        if model_field is not None and model_field.concrete and not model_field.is_relation:
+            attname = model_field.attname
+    to_representation = type(field).to_representation
+    as_stored = to_representation in _AS_STORED and not getattr(field, "binary", False)
+    return attname, as_stored, _AS_STORED.get(to_representation), field
+
+
 class _TypeRenderer:
     """Everything needed to render resource objects of one type in one request."""
 
-    def __init__(self, schema, context, base_url, sparse):
-        fields = schema.serializer_class(context=context).fields
+    def __init__(self, schema, context, base_url, sparse, fields=None):
+        if fields is None:
+            fields = schema.serializer_class(context=context).fields
         wanted = sparse.get(schema.type)
         self.schema = schema
         self.prefix = f"{base_url}{schema.path}/"
         self.attributes = [
-            (member, fields[name])
+            (member, *attribute_plan(fields[name], schema.model))
             for member, name in schema.attributes.items()
             if wanted is None or member in wanted
         ]
@@ -46,12 +81,18 @@ class _TypeRenderer:
         resource_id = self.schema.resource_id(instance)
         self_link = f"{self.prefix}{resource_id}"
         attributes = {}
-        for member, field in self.attributes:
-            try:
-                value = field.get_attribute(instance)
-            except SkipField:
-                continue
-            attributes[member] = None if value is None else field.to_representation(value)
+        stored = instance.__dict__
+        for member, attname, as_stored, stored_type, field in self.attributes:
+            value = _ABSENT if attname is None else stored.get(attname, _ABSENT)
+            if value is _ABSENT:
+                try:
+                    value = field.get_attribute(instance)
+                except SkipField:
+                    continue
+            if value is None or (as_stored and (stored_type is None or type(value) is stored_type)):
+                attributes[member] = value
+            else:
+                attributes[member] = field.to_representation(value)
         relationships = {}
         for member, rel in self.relationships:
             relationship = {"links": relationship_links(self_link, member)}
@@ -79,12 +120,17 @@ class DocumentBuilder:
         self.query = query
         self._renderers = {}
 
-    def renderer(self, schema):
+    def renderer(self, schema, fields=None):
         if schema.type not in self._renderers:
             self._renderers[schema.type] = _TypeRenderer(
-                schema, self.context, self.base_url, self.query.fields
+                schema, self.context, self.base_url, self.query.fields, fields
             )
         return self._renderers[schema.type]
+
+    def render_with(self, serializer):
+        """Render ``serializer``'s type with the fields it has built for this request
+        (a write's), rather than building them again."""
+        self.renderer(serializer.schema(), serializer.fields)
 
     def self_link(self, schema, instance):
         return f"{self.base_url}{schema.path}/{schema.resource_id(instance)}"

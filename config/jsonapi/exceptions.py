@@ -178,11 +178,13 @@ def validation_status(code):
 
 
 def integrity_response(exc, view=None):
-    """A database constraint refused a write that validation let through: the request lost
-    a race with a concurrent one, at a statement or at COMMIT. It gets the answer it would
-    have had a moment later: a duplicate is the 409 pointing at the member a sequential
-    duplicate points at, a reference to a row deleted meanwhile is the relationship's
-    does-not-exist error, and a delete of a row referenced meanwhile is the in-use 409."""
+    """A database constraint refused a write that validation let through: validation left
+    uniqueness to it (ResourceSerializer's ``unique_by_database``), or the request lost a
+    race with a concurrent one, at a statement or at COMMIT. It gets the answer it would
+    have had from validation a moment later: a duplicate gets the errors of the document
+    validated completely (the 409 pointing at each rule's member), a reference to a row
+    deleted meanwhile is the relationship's does-not-exist error, and a delete of a row
+    referenced meanwhile is the in-use 409."""
     found = integrity.violation(exc)
     model = getattr(getattr(view, "resource_schema", None), "model", None)
     method = getattr(getattr(view, "request", None), "method", None)
@@ -190,6 +192,10 @@ def integrity_response(exc, view=None):
         detail = "Other resources came to refer to this one while it was being deleted."
         return Response(error_document([error_object(409, detail, "in_use")]), status=409)
     if found.kind == "unique":
+        saving = getattr(view, "saving", None)
+        detail = saving.complete_errors() if saving is not None else None
+        if detail:  # what validation says, now that the database has spoken
+            return validation_response(exceptions.ValidationError(detail), view)
         fields = integrity.unique_fields(model, found) if model else None
         if fields:
             message = model().unique_error_message(model, fields).messages[0]

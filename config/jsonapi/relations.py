@@ -113,8 +113,7 @@ class Relationship(serializers.Field):
         queryset = scoped(self.queryset, context_organization(self.context))
         try:
             lookup = {self.target_id_field: identifier["id"]}
-            lock_referenced_row(queryset, lookup)
-            return queryset.get(**lookup)
+            return get_referenced_row(queryset, lookup)
         except (ObjectDoesNotExist, ValueError, TypeError, DjangoValidationError):
             self.fail("does_not_exist", expected=self.resource_type, id=identifier.get("id"))
 
@@ -122,16 +121,28 @@ class Relationship(serializers.Field):
         raise NotImplementedError
 
 
-def lock_referenced_row(queryset, lookup):
-    """Inside a write on PostgreSQL, lock the row a new reference will point at FOR KEY
-    SHARE, as the foreign key check at COMMIT would, but before the reference is written: a
-    concurrent delete of that row then either waits for this write (and finds the
-    reference, a 409) or has deleted it already (and this write finds no row). Other
-    writers referring to the same row are not held up."""
+def get_referenced_row(queryset, lookup):
+    """``queryset.get(**lookup)``: the row a new reference will point at. Inside a write on
+    PostgreSQL it is read FOR KEY SHARE, as the foreign key check at COMMIT would lock it,
+    but before the reference is written: a concurrent delete of that row then either waits
+    for this write (and finds the reference, a 409) or has deleted it already (and this
+    write finds no row). Other writers referring to the same row are not held up."""
+    rows = queryset.filter(**lookup)
     connection = connections[queryset.db]
-    if connection.vendor != "postgresql" or not connection.in_atomic_block:
-        return
-    rows = queryset.model._base_manager.using(queryset.db).filter(**lookup).order_by().values("pk")
-    sql, params = rows.query.get_compiler(queryset.db).as_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(f"{sql} FOR KEY SHARE", params)
+    query = rows.query
+    if (
+        connection.vendor != "postgresql"
+        or not connection.in_atomic_block
+        or query.select_related
+        or query.annotations
+        or query.deferred_loading != (frozenset(), True)
+    ):
+        return rows.get()
+    sql, params = rows.order_by().query.get_compiler(queryset.db).as_sql()
+    table = connection.ops.quote_name(queryset.model._meta.db_table)
+    found = list(queryset.model._base_manager.raw(f"{sql} FOR KEY SHARE OF {table}", params))
+    if not found:
+        raise queryset.model.DoesNotExist
+    if len(found) > 1:
+        raise queryset.model.MultipleObjectsReturned
+    return found[0]

@@ -5,12 +5,17 @@ names), refuses members that are unknown or read-only instead of ignoring them, 
 model fields to the strict fields of ``config.jsonapi.fields``.
 """
 
+import copy
+
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.settings import api_settings
+from rest_framework.validators import UniqueValidator
+
+from config.validation import clean_for_write, has_unique_rules, loaded_relations
 
 from . import fields as strict
 from .schema import ResourceSchema, member_name, register
@@ -51,9 +56,26 @@ class ResourceSerializer(serializers.ModelSerializer):
         return cls._schema
 
     def get_fields(self):
-        fields = super().get_fields()
+        """The fields. Those built from the model (dozens of introspections each) are built
+        once per class and made again for each serializer from the same arguments, which
+        their constructors copy; declared ones are deep-copied, as DRF does."""
+        cls = type(self)
+        if "_field_prototypes" not in cls.__dict__:
+            cls._field_prototypes = super().get_fields()
+        fields = {
+            name: copy.deepcopy(prototype)
+            if name in self._declared_fields
+            else type(prototype)(*prototype._args, **prototype._kwargs)
+            for name, prototype in cls._field_prototypes.items()
+        }
         for name, field in fields.items():
             field.error_messages["required"] = f"The {member_name(name)} field is required."
+            if self.unique_by_database:
+                field.validators = [
+                    validator
+                    for validator in field.validators
+                    if not isinstance(validator, UniqueValidator)
+                ]
         return fields
 
     def to_internal_value(self, data):
@@ -94,7 +116,36 @@ class ResourceSerializer(serializers.ModelSerializer):
         return field_class, field_kwargs
 
     def get_unique_together_validators(self):
-        return []  # the model's own constraints are checked by full_clean() in validate()
+        return []  # the model's own constraints are checked by validate()
+
+    def __init__(self, *args, unique_by_database=False, **kwargs):
+        """``unique_by_database``: the caller saves right after validation and answers a
+        uniqueness violation from the database with ``complete_errors()``. Validation then
+        leaves uniqueness to the database's constraints and asks the database as little
+        as it can (``config.validation``); a document it refuses is validated again
+        completely when its model has uniqueness rules, so that its errors are exactly
+        those it has always had."""
+        self.unique_by_database = unique_by_database
+        super().__init__(*args, **kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        if not self.unique_by_database:
+            return super().run_validation(data)
+        try:
+            return super().run_validation(data)
+        except serializers.ValidationError as exc:
+            if not has_unique_rules(self.Meta.model):
+                raise  # nothing was left out
+            raise serializers.ValidationError(self.complete_errors() or exc.detail) from exc
+
+    def complete_errors(self):
+        """The errors of this document validated again completely, uniqueness included
+        (None if it passes: after the database refused a clash, the clashing row may be
+        gone meanwhile)."""
+        again = type(self)(
+            self.instance, data=self.initial_data, partial=self.partial, context=self.context
+        )
+        return None if again.is_valid() else again.errors
 
     def validate(self, attrs):
         """Run the model's validation (fields, clean(), constraints): the rules live there,
@@ -110,7 +161,12 @@ class ResourceSerializer(serializers.ModelSerializer):
                 setattr(instance, name, value)
         derived = [field.name for field in model._meta.fields if not field.editable]
         try:
-            instance.full_clean(exclude=derived)  # the model fills non-editable fields itself
+            if self.unique_by_database:
+                # Related rows exist: just read by the relationship fields, or unchanged.
+                loaded = loaded_relations(model, attrs, unchanged=self.instance is not None)
+                clean_for_write(instance, derived, loaded)
+            else:
+                instance.full_clean(exclude=derived)  # the model fills non-editable fields
         except DjangoValidationError as exc:
             sent = set(attrs) if self.instance is not None else None
             raise serializers.ValidationError(model_errors(exc, sent)) from exc

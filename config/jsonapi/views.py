@@ -70,6 +70,9 @@ class ResourceViewSet(viewsets.GenericViewSet):
     answer_deleted = False
     metadata_class = None  # OPTIONS is 405: the README documents the API
     query = None  # parsed after authentication, in initial()
+    in_transaction = False  # dispatch runs a write in one
+    # The serializer whose validated row this request is saving (see _save).
+    saving = None
 
     def dispatch(self, request, *args, **kwargs):
         """A write runs in one transaction, rolled back with the files it stored when it
@@ -79,13 +82,24 @@ class ResourceViewSet(viewsets.GenericViewSet):
             return super().dispatch(request, *args, **kwargs)
         try:
             with storage.atomic():
+                self.in_transaction = True
                 response = super().dispatch(request, *args, **kwargs)
                 if response.status_code >= 400:
                     transaction.set_rollback(True)
         except DatabaseError as exc:
+            self.in_transaction = False
             response = self.handle_exception(exc)
             return self.finalize_response(self.request, response, *args, **kwargs)
+        self.in_transaction = False
         return response
+
+    def handle_exception(self, exc):
+        """A database error inside the write's transaction is answered once dispatch has
+        rolled it back: answering may need queries (``complete_errors``), which
+        PostgreSQL refuses in a transaction that has failed."""
+        if isinstance(exc, DatabaseError) and self.in_transaction:
+            raise exc
+        return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
         """What a resource endpoint answers depends on the organization the request acts
@@ -182,9 +196,10 @@ class ResourceViewSet(viewsets.GenericViewSet):
     def create(self, request, *args, **kwargs):
         schema = self.resource_schema
         resource = resource_object(request.data, schema.type, client_ids=schema.client_ids)
-        serializer = self.get_serializer(data=resource)
+        serializer = self.get_serializer(data=resource, unique_by_database=True)
         serializer.is_valid(raise_exception=True)
-        instance = self._written(self.perform_create(serializer))
+        self.documents.render_with(serializer)
+        instance = self._written(self._save(serializer, self.perform_create))
         document = self.documents.single(self.resource_schema, instance)
         if self.upload_purposes:
             document["meta"] = self._upload_targets(instance)
@@ -195,9 +210,12 @@ class ResourceViewSet(viewsets.GenericViewSet):
         instance = self.get_object()
         schema = self.resource_schema
         resource = resource_object(request.data, schema.type, schema.resource_id(instance))
-        serializer = self.get_serializer(instance, data=resource, partial=True)
+        serializer = self.get_serializer(
+            instance, data=resource, partial=True, unique_by_database=True
+        )
         serializer.is_valid(raise_exception=True)
-        instance = self._written(self.perform_update(serializer))
+        self.documents.render_with(serializer)
+        instance = self._written(self._save(serializer, self.perform_update))
         return Response(self.documents.single(self.resource_schema, instance))
 
     def destroy(self, request, *args, **kwargs):
@@ -221,6 +239,13 @@ class ResourceViewSet(viewsets.GenericViewSet):
             name: uploads.issue(self.request, purpose, instance.pk)
             for name, purpose in self.upload_purposes.items()
         }
+
+    def _save(self, serializer, perform):
+        """Save what ``serializer`` validated (with ``perform``), leaving uniqueness to the
+        database: when its constraint fires, the exception handler asks the serializer for
+        the errors a complete validation gives (``complete_errors``)."""
+        self.saving = serializer
+        return perform(serializer)
 
     def perform_create(self, serializer):
         return serializer.save()
@@ -251,9 +276,11 @@ class ResourceViewSet(viewsets.GenericViewSet):
             raise Forbidden(f"The relationship '{member}' cannot be changed here.", "/data")
         data = linkage_data(request.data)
         resource = {"relationships": {member: data}}
-        serializer = self.get_serializer(instance, data=resource, partial=True)
+        serializer = self.get_serializer(
+            instance, data=resource, partial=True, unique_by_database=True
+        )
         serializer.is_valid(raise_exception=True)
-        self.perform_update(serializer)
+        self._save(serializer, self.perform_update)
         return self.relationship(request, *args, **kwargs)
 
     def related(self, request, *args, **kwargs):

@@ -1,0 +1,157 @@
+"""Deciding a check constraint's condition in Python, for a row about to be written.
+
+Django validates each check constraint with a query of its own (``SELECT 1 WHERE ...``
+inside a savepoint: three statements). Most of ours are plain comparisons between a row's
+own fields and constants, which Python decides exactly as the database does. ``decide``
+answers True, False or None (SQL's unknown, which a CHECK lets pass, as Django's
+validation does) and raises ``Undecidable`` for anything it cannot decide alike: a join,
+a function, the ordering of text (a collation's), a JSON value. Those are left to the
+database's query.
+"""
+
+import datetime
+import decimal
+import re
+import uuid
+
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import F, Q, Value
+from django.db.models.constants import LOOKUP_SEP
+
+
+class Undecidable(Exception):
+    """The condition needs the database to be decided alike."""
+
+
+# Kinds of values a comparison may relate; values of different kinds are left undecided.
+_KINDS = (
+    (bool, "bool"),
+    ((int, float, decimal.Decimal), "number"),
+    (str, "text"),
+    (datetime.datetime, "datetime"),  # before date: a datetime is a date
+    (datetime.date, "date"),
+    (datetime.time, "time"),
+    (datetime.timedelta, "duration"),
+    (uuid.UUID, "uuid"),
+)
+_ORDERED_KINDS = {"number", "datetime", "date", "time", "duration"}
+
+
+def decide(condition, instance):
+    """The truth of ``condition`` (a ``Q``) for ``instance``: True, False or None."""
+    if isinstance(condition, Q):
+        results = [decide(child, instance) for child in condition.children]
+        result = _all(results) if condition.connector == Q.AND else _any(results)
+        return None if result is None else (not result if condition.negated else result)
+    if isinstance(condition, tuple):
+        path, expected = condition
+        return _lookup(instance, path, expected)
+    raise Undecidable(condition)
+
+
+def referenced_fields(condition):
+    """The names of the fields ``condition`` refers to (Django skips a constraint when
+    validation excludes one of them)."""
+    if isinstance(condition, Q):
+        return {name for child in condition.children for name in referenced_fields(child)}
+    path, expected = condition
+    names = {path.split(LOOKUP_SEP)[0]}
+    if isinstance(expected, F):
+        names.add(expected.name.split(LOOKUP_SEP)[0])
+    return names
+
+
+def _all(results):
+    if False in results:
+        return False
+    return None if None in results else True
+
+
+def _any(results):
+    if True in results:
+        return True
+    return None if None in results else False
+
+
+def _lookup(instance, path, expected):
+    name, _, lookup = path.partition(LOOKUP_SEP)
+    lookup = lookup or "exact"
+    value = _field_value(instance, name)
+    if lookup == "isnull":
+        return (value is None) is bool(expected)
+    if lookup == "exact" and expected is None:  # Django's spelling of isnull
+        return value is None
+    expected = _operand(instance, expected)
+    if value is None:
+        return None  # a comparison with NULL is unknown
+    if lookup == "in":
+        if not isinstance(expected, (list, tuple)) or None in expected:
+            raise Undecidable(path)
+        return any(_compare(value, "exact", item) for item in expected)
+    if lookup == "range":
+        low, high = expected
+        return _compare(value, "gte", low) and _compare(value, "lte", high)
+    return _compare(value, lookup, expected)
+
+
+def _compare(value, lookup, expected):
+    kind = _kind(value)
+    if expected is None:
+        return None
+    if lookup == "regex":
+        # Python's $ also matches before a final newline, POSIX's does not.
+        if kind != "text" or not isinstance(expected, str) or "\n" in value:
+            raise Undecidable(lookup)
+        return re.search(expected, value) is not None
+    if _kind(expected) != kind:
+        raise Undecidable(lookup)
+    if lookup == "exact":
+        return value == expected
+    if kind not in _ORDERED_KINDS:
+        raise Undecidable(lookup)
+    try:
+        if lookup == "gt":
+            return value > expected
+        if lookup == "gte":
+            return value >= expected
+        if lookup == "lt":
+            return value < expected
+        if lookup == "lte":
+            return value <= expected
+    except TypeError as exc:  # an aware and a naive datetime
+        raise Undecidable(lookup) from exc
+    raise Undecidable(lookup)
+
+
+def _kind(value):
+    for types, kind in _KINDS:
+        if isinstance(value, types):
+            return kind
+    raise Undecidable(type(value).__name__)
+
+
+def _field_value(instance, name):
+    if name == "pk":
+        return instance.pk
+    try:
+        field = instance._meta.get_field(name)
+    except FieldDoesNotExist as exc:
+        raise Undecidable(name) from exc
+    if not field.concrete or field.many_to_many:
+        raise Undecidable(name)
+    try:  # the value as the database receives it (a code normalised, a number converted)
+        return field.get_prep_value(getattr(instance, field.attname))
+    except (TypeError, ValueError, ValidationError) as exc:
+        raise Undecidable(name) from exc
+
+
+def _operand(instance, expected):
+    if isinstance(expected, F):
+        if LOOKUP_SEP in expected.name:
+            raise Undecidable(expected.name)  # a join
+        return _field_value(instance, expected.name)
+    if isinstance(expected, Value):
+        return expected.value
+    if hasattr(expected, "resolve_expression"):
+        raise Undecidable(expected)
+    return expected
