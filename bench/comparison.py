@@ -47,6 +47,7 @@ def raw_tracks(request):
 
 class PlainPagination(pagination.PageNumberPagination):
     page_size = 100
+    page_size_query_param = "page_size"
 
 
 # Plain DRF: ModelSerializers, nesting the related rows that ours includes.
@@ -98,6 +99,19 @@ class PlainView(generics.ListAPIView):
 class PlainTracks(PlainView):
     queryset = Track.objects.select_related("product", "audio_language").order_by("pk")
     serializer_class = PlainTrackSerializer
+
+
+class PlainTrackPage(PlainView):
+    """Tracks as a plain DRF list serves them: related rows as their ids."""
+
+    queryset = Track.objects.order_by("pk")
+    serializer_class = PlainTrackListSerializer
+
+
+class PlainTrack(generics.RetrieveAPIView):
+    renderer_classes = [renderers.JSONRenderer]
+    queryset = Track.objects.all()
+    serializer_class = PlainTrackListSerializer
 
 
 class PlainProducts(PlainView):

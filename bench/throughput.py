@@ -1,5 +1,7 @@
-"""Throughput through a real server: gunicorn (2 workers) on 127.0.0.1 against PostgreSQL,
-driven by wrk for a bounded time per URL. Load only ever goes to 127.0.0.1."""
+"""Throughput through a real server: gunicorn (``BENCH_WORKERS`` sync workers, default 2)
+on 127.0.0.1 against PostgreSQL, driven by wrk for a bounded time per URL, ours beside
+plain DRF on the same rows in the same run (one track, pages of 20 and 100, a track
+POST). Load only ever goes to 127.0.0.1."""
 
 import os
 import re
@@ -7,12 +9,14 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
 from bench.data import create_catalog, create_database, destroy_database, setup_django
 
 DURATION_SECONDS = int(os.environ.get("BENCH_DURATION", "10"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 CONNECTIONS = 8
 HOST = "127.0.0.1"
 
@@ -44,23 +48,54 @@ def wait_until_ready(base, token, deadline=30):
     raise RuntimeError("gunicorn did not answer in time")
 
 
-def run_wrk(url, token):
-    output = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{CONNECTIONS}",
-            f"-d{DURATION_SECONDS}s",
-            "--latency",
-            "-H",
-            f"Authorization: Bearer {token}",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=DURATION_SECONDS + 30,
-        check=True,
-    ).stdout
+# Each wrk thread posts tracks of its own volume, numbered by a counter of its own, so
+# that no two POSTs clash (ISRC and position are unique within a product).
+POST_SCRIPT = """
+local threads = 0
+function setup(thread)
+  thread:set("id", threads)
+  threads = threads + 1
+end
+function init(args)
+  counter = 0
+  product = tonumber(args[1])
+  jsonapi = args[2] == "jsonapi"
+end
+function request()
+  counter = counter + 1
+  local isrc = string.format("ESB2%d%07d", id, counter)
+  local body
+  if jsonapi then
+    body = string.format('{"data":{"type":"tracks","attributes":{"title":"Song",' ..
+      '"track-number":%d,"volume-number":%d,"isrc-code":"%s","artist":["Band"]},' ..
+      '"relationships":{"product":{"data":{"type":"products","id":"%d"}},' ..
+      '"audio-language":{"data":{"type":"languages","id":"en"}}}}}',
+      counter, id + 1, isrc, product)
+    wrk.headers["Content-Type"] = "application/vnd.api+json"
+  else
+    body = string.format('{"title":"Song","track_number":%d,"volume_number":%d,' ..
+      '"isrc_code":"%s","artist":["Band"],"product":%d,"audio_language":"en"}',
+      counter, id + 1, isrc, product)
+    wrk.headers["Content-Type"] = "application/json"
+  end
+  return wrk.format("POST", nil, nil, body)
+end
+"""
+
+
+def run_wrk(url, token, script_args=None):
+    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION_SECONDS}s", "--latency"]
+    command += ["-H", f"Authorization: Bearer {token}"]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        if script_args:
+            script.write(POST_SCRIPT)
+            script.flush()
+            command += ["-s", script.name, url, "--", *script_args]
+        else:
+            command.append(url)
+        output = subprocess.run(
+            command, capture_output=True, text=True, timeout=DURATION_SECONDS + 30, check=True
+        ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", output, re.MULTILINE))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
@@ -91,29 +126,50 @@ def main():
             "CONN_MAX_AGE": "60",
         }
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi", "-w", "2", "-b", f"{HOST}:{port}"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+            [sys.executable, "-m", "gunicorn", "bench.wsgi", "-w", str(WORKERS),
+             "-b", f"{HOST}:{port}"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
         wait_until_ready(base, token)
-        track = connection.cursor()
-        track.execute("SELECT MIN(id) FROM tracks_track")
-        track_id = track.fetchone()[0]
+        cursor = connection.cursor()
+        cursor.execute("SELECT MIN(id) FROM tracks_track")
+        track_id = cursor.fetchone()[0]
+        cursor.execute("SELECT MIN(id), MAX(id) FROM products_product")
+        ours_product, plain_product = cursor.fetchone()
         connection.close()
         targets = [
-            ("tracks, page[size]=20", "/api/v1/tracks?page%5Bsize%5D=20"),
-            ("tracks, page[size]=100", "/api/v1/tracks?page%5Bsize%5D=100"),
-            ("one track", f"/api/v1/tracks/{track_id}"),
+            ("one track", f"/api/v1/tracks/{track_id}", f"/bench/plain/tracks/{track_id}", None),
+            (
+                "tracks, page of 20",
+                "/api/v1/tracks?page%5Bsize%5D=20",
+                "/bench/plain/track-page?page_size=20",
+                None,
+            ),
+            (
+                "tracks, page of 100",
+                "/api/v1/tracks?page%5Bsize%5D=100",
+                "/bench/plain/track-page?page_size=100",
+                None,
+            ),
+            ("track POST", "/api/v1/tracks", "/bench/plain/writes/tracks", True),
         ]
         print(
-            f"gunicorn 2 workers on {HOST}, PostgreSQL, wrk 2 threads / {CONNECTIONS} connections,"
-            f" {DURATION_SECONDS}s per URL"
+            f"gunicorn {WORKERS} sync workers on {HOST}, PostgreSQL, CONN_MAX_AGE=60, wrk 2"
+            f" threads / {CONNECTIONS} connections, {DURATION_SECONDS}s per URL"
         )
-        print(f"{'request':<26} {'req/s':>9} {'p50':>10} {'p99':>10} {'non-2xx':>8}")
-        for name, path in targets:
-            rate, p50, p99, errors = run_wrk(base + path, token)
-            print(f"{name:<26} {rate:>9.1f} {p50:>10} {p99:>10} {errors:>8}")
+        print(f"{'request':<30} {'req/s':>9} {'p50':>10} {'p99':>10} {'non-2xx':>8}")
+        for name, ours, plain, posts in targets:
+            rates = {}
+            for variant, path, product, kind in (
+                ("ours", ours, ours_product, "jsonapi"),
+                ("plain DRF", plain, plain_product, "json"),
+            ):
+                script_args = [str(product), kind] if posts else None
+                rate, p50, p99, errors = run_wrk(base + path, token, script_args)
+                rates[variant] = rate
+                label = f"{name}, {variant}"
+                print(f"{label:<30} {rate:>9.1f} {p50:>10} {p99:>10} {errors:>8}")
+            print(f"  ours / plain DRF = {rates['ours'] / rates['plain DRF']:.2f}x (requests/s)")
     finally:
         if server is not None:
             server.terminate()

@@ -11,6 +11,8 @@ urlpatterns = [
     path("bench/raw/tracks", comparison.raw_tracks),
     path("bench/plain/tracks", comparison.PlainTracks.as_view()),
     path("bench/plain/products", comparison.PlainProducts.as_view()),
+    path("bench/plain/track-page", comparison.PlainTrackPage.as_view()),
+    path("bench/plain/tracks/<pk>", comparison.PlainTrack.as_view()),
     path("bench/stock/tracks", comparison.StockTracks.as_view(stock_views)),
     path("bench/stock/products", comparison.StockProducts.as_view(stock_views)),
     path(

@@ -39,6 +39,16 @@ _AS_STORED = {
 _ABSENT = object()
 
 
+def reads_without_request(field):
+    """Whether ``field`` renders a value the same in every request: DRF's own reading
+    (a text, a number, a date, a choice, JSON), which never looks at the context."""
+    field_class = type(field)
+    return (
+        field_class.to_representation.__module__ == "rest_framework.fields"
+        and field_class.get_attribute.__module__ == "rest_framework.fields"
+    )
+
+
 def attribute_plan(field, model):
     """How to render one attribute: (attribute name on the instance or None, the type
     whose values are their own representation or None, the field). The name is the
@@ -61,15 +71,20 @@ class _TypeRenderer:
     """Everything needed to render resource objects of one type in one request."""
 
     def __init__(self, schema, context, base_url, sparse, fields=None):
-        if fields is None:
-            fields = schema.serializer_class(context=context).fields
         wanted = sparse.get(schema.type)
+        attributes = [
+            (member, name)
+            for member, name in schema.attributes.items()
+            if wanted is None or member in wanted
+        ]
+        if fields is None:
+            fields = schema.serializer_class.shared_fields()
+            if not all(reads_without_request(fields[name]) for _, name in attributes):
+                fields = schema.serializer_class(context=context).fields
         self.schema = schema
         self.prefix = f"{base_url}{schema.path}/"
         self.attributes = [
-            (member, *attribute_plan(fields[name], schema.model))
-            for member, name in schema.attributes.items()
-            if wanted is None or member in wanted
+            (member, *attribute_plan(fields[name], schema.model)) for member, name in attributes
         ]
         self.relationships = [
             (member, rel)

@@ -45,7 +45,7 @@ from .openapi import (
     register_shared,
 )
 from .parsers import JsonApiParser
-from .relations import RESOURCE_ID
+from .relations import RESOURCE_ID, forget_referenced_rows, reuse_referenced_rows
 from .renderers import JsonApiRenderer
 from .schema import registered_schemas, schema_for_type
 from .views import ResourceViewSet
@@ -254,6 +254,8 @@ class Runner:
         for index, operation in enumerate(operations):
             pointer = f"{OPERATIONS}/{index}"
             method, path, body, target = self.plan(operation, pointer)
+            if operation["op"] != "add":
+                forget_referenced_rows()  # an update or removal may change the rows read
             response = self.dispatch(method, path, body, f"{pointer}/{target}")
             if response.status_code >= 400:
                 transaction.set_rollback(True)
@@ -543,7 +545,7 @@ class OperationsView(APIView):
             operations = read_operations(request.data)
             check_lids(operations)
             tenancy.request_organization(request)  # once, before any operation
-            with storage.atomic():
+            with storage.atomic(), reuse_referenced_rows():
                 results = Runner(request).run(operations)
         except Failed as failure:
             return Response(error_document(failure.errors), status=failure.status_code)

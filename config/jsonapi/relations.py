@@ -5,7 +5,9 @@ tells the document builder how to find related ids and objects on a model instan
 never renders itself, so a list never loads a related object just to print its id.
 """
 
+import contextvars
 import re
+from contextlib import contextmanager
 from functools import cached_property
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -18,6 +20,29 @@ from .tenancy import context_organization, scoped
 
 # Ids are integers, ISO codes, UUIDs or slugs: unreserved ASCII URL characters.
 RESOURCE_ID = re.compile(r"[A-Za-z0-9._~:-]+")
+
+# The rows relationships have read in the current block of reuse_referenced_rows.
+_rows_read = contextvars.ContextVar("rows_read", default=None)
+
+
+@contextmanager
+def reuse_referenced_rows():
+    """Within the block (one transaction of several writes: Atomic Operations), a row that
+    relationships name is read, and locked, once: later references reuse it. The lock
+    holds to the end of the transaction, so the row cannot be deleted or its key changed
+    meanwhile by anyone else; a write of the block that may change rows itself calls
+    ``forget_referenced_rows`` first."""
+    token = _rows_read.set({})
+    try:
+        yield
+    finally:
+        _rows_read.reset(token)
+
+
+def forget_referenced_rows():
+    remembered = _rows_read.get()
+    if remembered is not None:
+        remembered.clear()
 
 
 class Relationship(serializers.Field):
@@ -110,12 +135,22 @@ class Relationship(serializers.Field):
         if not RESOURCE_ID.fullmatch(identifier.get("id", "")):
             self.fail("does_not_exist", expected=self.resource_type, id=identifier.get("id"))
         # Another organization's rows do not exist for this request.
-        queryset = scoped(self.queryset, context_organization(self.context))
+        organization = context_organization(self.context)
+        queryset = scoped(self.queryset, organization)
+        lookup = {self.target_id_field: identifier["id"]}
+        remembered = _rows_read.get()
+        key = None
+        if remembered is not None:
+            key = (str(self.queryset.query), getattr(organization, "pk", None), identifier["id"])
+            if key in remembered:
+                return remembered[key]
         try:
-            lookup = {self.target_id_field: identifier["id"]}
-            return get_referenced_row(queryset, lookup)
+            row = get_referenced_row(queryset, lookup)
         except (ObjectDoesNotExist, ValueError, TypeError, DjangoValidationError):
             self.fail("does_not_exist", expected=self.resource_type, id=identifier.get("id"))
+        if key is not None:
+            remembered[key] = row
+        return row
 
     def to_representation(self, value):  # pragma: no cover - never called, see get_attribute
         raise NotImplementedError

@@ -55,6 +55,15 @@ class ResourceSerializer(serializers.ModelSerializer):
             cls._schema = ResourceSchema(cls)
         return cls._schema
 
+    @classmethod
+    def shared_fields(cls):
+        """The fields of a serializer of no request, built once: they render, in any
+        request, the attributes whose rendering does not depend on it (see
+        documents.reads_without_request). Reading leaves a field unchanged."""
+        if "_shared_fields" not in cls.__dict__:
+            cls._shared_fields = cls(context={}).fields
+        return cls._shared_fields
+
     def get_fields(self):
         """The fields. Those built from the model (dozens of introspections each) are built
         once per class and made again for each serializer from the same arguments, which

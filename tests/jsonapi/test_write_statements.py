@@ -183,3 +183,55 @@ def test_a_patch_breaking_uniqueness_is_409_and_changes_nothing(api):
     assert set(errors) == {"/data/attributes/isrc-code"}
     track.refresh_from_db()
     assert (track.isrc_code, track.title) != ("ESA112310001", "X")
+
+
+def test_atomic_operations_read_each_referenced_row_once(admin_user, make_token):
+    """Twenty track adds naming the same product and language: the token, the
+    organization, the product and the language are read once for the request; each add
+    costs its INSERT and its re-read."""
+    from tests.jsonapi.test_operations import AtomicClient
+
+    product = make_product()
+    adds = [
+        {"op": "add", "data": track_document(product)["data"] | {"lid": f"t{n}"}}
+        for n in range(20)
+    ]
+    client = AtomicClient(make_token(admin_user))
+    with CaptureQueriesContext(connection) as captured:
+        response = client.operations(*adds)
+    assert response.status_code == 200, response.document
+    assert statements(captured) == [
+        TOKEN,
+        ORGANIZATION,
+        ("SELECT", "products_product"),
+        ("SELECT", "products_language"),
+        *[("INSERT", "tracks_track"), ("SELECT", "tracks_track")] * 20,
+    ]
+
+
+def test_atomic_operations_read_rows_again_after_an_update(admin_user, make_token):
+    """An update may change the rows read so far: the adds after it read them again, and
+    see the change (here, the product's new label is the new track's label)."""
+    from tests.jsonapi.test_operations import AtomicClient
+
+    product = make_product()
+    other_label = make_label()
+    update = {
+        "op": "update",
+        "data": {
+            "type": "products",
+            "id": str(product.pk),
+            "relationships": {"label": {"data": {"type": "labels", "id": str(other_label.pk)}}},
+        },
+    }
+    first, second = track_document(product)["data"], track_document(product)["data"]
+    client = AtomicClient(make_token(admin_user))
+    with CaptureQueriesContext(connection) as captured:
+        response = client.operations(
+            {"op": "add", "data": first}, update, {"op": "add", "data": second}
+        )
+    assert response.status_code == 200, response.document
+    reads = statements(captured).count(("SELECT", "products_product"))
+    assert reads == 4  # first add, the update's row and its re-read, second add
+    last = response.document["atomic:results"][2]["data"]
+    assert last["relationships"]["label"]["data"]["id"] == str(other_label.pk)
