@@ -193,8 +193,7 @@ def test_atomic_operations_read_each_referenced_row_once(admin_user, make_token)
 
     product = make_product()
     adds = [
-        {"op": "add", "data": track_document(product)["data"] | {"lid": f"t{n}"}}
-        for n in range(20)
+        {"op": "add", "data": track_document(product)["data"] | {"lid": f"t{n}"}} for n in range(20)
     ]
     client = AtomicClient(make_token(admin_user))
     with CaptureQueriesContext(connection) as captured:
