@@ -70,12 +70,12 @@ function request()
       '"track-number":%d,"volume-number":%d,"isrc-code":"%s","artist":["Band"]},' ..
       '"relationships":{"product":{"data":{"type":"products","id":"%d"}},' ..
       '"audio-language":{"data":{"type":"languages","id":"en"}}}}}',
-      counter, id + 1, isrc, product)
+      counter, id + 2, isrc, product)
     wrk.headers["Content-Type"] = "application/vnd.api+json"
   else
     body = string.format('{"title":"Song","track_number":%d,"volume_number":%d,' ..
       '"isrc_code":"%s","artist":["Band"],"product":%d,"audio_language":"en"}',
-      counter, id + 1, isrc, product)
+      counter, id + 2, isrc, product)
     wrk.headers["Content-Type"] = "application/json"
   end
   return wrk.format("POST", nil, nil, body)
