@@ -167,6 +167,24 @@ def test_a_failure_in_operation_17_writes_nothing_and_points_at_it(atomic):
     assert not Track.objects.exists()
 
 
+def test_a_duplicate_within_the_request_is_409_at_its_operation_and_writes_nothing(atomic):
+    """The database refuses the second track's INSERT (uniqueness is left to it); the
+    operation is then validated completely, inside the same transaction, and answers as a
+    single POST would: both rules it breaks, at its members."""
+    operations = catalog_operations(tracks=3)
+    duplicate = operations[4]["data"]["attributes"]
+    duplicate["isrc-code"] = operations[3]["data"]["attributes"]["isrc-code"]
+    duplicate["track-number"] = operations[3]["data"]["attributes"]["track-number"]
+    errors = the_errors(atomic.operations(*operations), 409)
+    assert set(errors) == {
+        "/atomic:operations/4/data/attributes/isrc-code",
+        "/atomic:operations/4/data/attributes/track-number",
+    }
+    assert {error["code"] for error in errors.values()} == {"unique"}
+    assert not Label.objects.exists() and not Product.objects.exists()
+    assert not Track.objects.exists()
+
+
 def test_updates_and_removes_by_ref_and_by_href(atomic, api):
     product = make_product()
     first, second = make_track(product=product), make_track(product=product)
