@@ -148,7 +148,7 @@ def main():
         print(f"  {'how':<24}{'seconds':>9}{'ms/track':>10}{'SQL/track':>11}")
         for name, seconds, queries in rows:
             per_track = 1000 * seconds / count
-            print(f"  {name:<24}{seconds:>9.2f}{per_track:>10.2f}{queries / count:>11.1f}")
+            print(f"  {name:<24}{seconds:>9.2f}{per_track:>10.2f}{queries / count:>11.3f}")
         print(f"  single POSTs / operations = {rows[0][1] / rows[1][1]:.2f}x")
         if connection.vendor == "postgresql":
             single, atomic = over_http(token, products[2:], count)

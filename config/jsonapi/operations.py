@@ -15,10 +15,11 @@ the request; its errors point into it (``/atomic:operations/3/data/attributes/na
 
 import copy
 import io
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpRequest
 from django.urls import Resolver404, get_script_prefix, resolve
 from drf_spectacular.utils import OpenApiResponse
@@ -241,6 +242,18 @@ def identifiers(data, pointer):
     return found
 
 
+class Step(NamedTuple):
+    """An operation, planned as the request to its endpoint."""
+
+    index: int
+    operation: dict
+    pointer: str
+    method: str
+    path: str
+    body: dict | None
+    target: str
+
+
 class Runner:
     """Runs operations in order as requests to their resources' endpoints."""
 
@@ -248,20 +261,97 @@ class Runner:
         self.request = request
         self.ids = {}  # lid -> id, as adds assign them
         self.views = {}
+        self.batch = []  # consecutive adds validated by their endpoints, not yet inserted
+        self.deferred = None
 
     def run(self, operations):
-        results = []
+        results = [None] * len(operations)
         for index, operation in enumerate(operations):
+            if self.batch and not self.joins_batch(operation):
+                self.insert_batch(results)
             pointer = f"{OPERATIONS}/{index}"
-            method, path, body, target = self.plan(operation, pointer)
+            step = Step(index, operation, pointer, *self.plan(operation, pointer))
             if operation["op"] != "add":
                 forget_referenced_rows()  # an update or removal may change the rows read
-            response = self.dispatch(method, path, body, f"{pointer}/{target}")
-            if response.status_code >= 400:
-                transaction.set_rollback(True)
-                raise Failed(response.status_code, relocated(response.data, pointer, target))
-            results.append(self.result(operation, response, path))
+            response = self.perform(step, batched=self.batches(step))
+            if self.deferred is not None:
+                self.batch.append((step, *self.deferred))
+                self.deferred = None
+            else:  # an add the endpoint saved at once (it sets to-many relationships) too
+                results[index] = self.result(operation, response, step.path)
+        self.insert_batch(results)
         return results
+
+    def perform(self, step, batched=False):
+        response = self.dispatch(
+            step.method, step.path, step.body, f"{step.pointer}/{step.target}", batched
+        )
+        if response.status_code >= 400:
+            transaction.set_rollback(True)
+            raise Failed(response.status_code, relocated(response.data, step.pointer, step.target))
+        return response
+
+    # Consecutive adds of one type, where the endpoint's create is the INSERT of the
+    # validated row only (ResourceViewSet.batches_creates), are each validated by their
+    # endpoint as they come, then inserted together and read again in one query each.
+
+    def batches(self, step):
+        if step.operation["op"] != "add":
+            return False
+        try:
+            view_class = getattr(resolve(step.path).func, "cls", None)
+        except Resolver404:
+            return False
+        return (
+            view_class is not None
+            and issubclass(view_class, ResourceViewSet)
+            and (view_class.batches_creates())
+        )
+
+    def joins_batch(self, operation):
+        """Whether ``operation`` may wait for the batch's INSERT: an add of the same type
+        that names none of the batch's lids (their ids are known once it is inserted)."""
+        data = operation.get("data")
+        first = self.batch[0][0].operation["data"]
+        if operation["op"] != "add" or not isinstance(data, dict):
+            return False
+        if data.get("type") != first.get("type"):
+            return False
+        pending = {step.operation["data"].get("lid") for step, _, _ in self.batch} - {None}
+        return not any(
+            isinstance(identifier, dict) and identifier.get("lid") in pending
+            for _, identifier in identifiers(data, "")
+        )
+
+    def defer(self, view, serializer):
+        """Called by the endpoint's create, validated: its row is inserted with the batch."""
+        self.deferred = (view, serializer)
+        return Response(status=status.HTTP_201_CREATED)
+
+    def insert_batch(self, results):
+        """Insert the batch's rows in one statement (or as few as the database's limit on
+        parameters allows) and answer each of its operations, in ``results``, as its
+        endpoint would. If the database refuses (a uniqueness rule among the rows or with
+        a row of another transaction), the operations run again one by one: the one at
+        fault answers as it would alone."""
+        batch, self.batch = self.batch, []
+        if not batch:
+            return
+        model = batch[0][1].resource_schema.model
+        rows = [model(**serializer.validated_data) for _, _, serializer in batch]
+        try:
+            with transaction.atomic():
+                model._default_manager.bulk_create(rows)
+        except IntegrityError:
+            for step, _, _ in batch:
+                results[step.index] = self.result(step.operation, self.perform(step), step.path)
+            return
+        view = batch[0][1]
+        written = view._loading(view.queryset.all()).in_bulk([row.pk for row in rows])
+        for (step, view, _), row in zip(batch, rows, strict=True):
+            results[step.index] = self.result(
+                step.operation, view.created(written[row.pk]), step.path
+            )
 
     def plan(self, operation, pointer):
         """(method, path, body, what names the target) of an operation."""
@@ -329,7 +419,7 @@ class Runner:
                           f"({prefix}{API_PREFIX}...).", pointer)  # fmt: skip
         return "/" + parts.path.removeprefix(prefix)
 
-    def dispatch(self, method, path, body, pointer):
+    def dispatch(self, method, path, body, pointer, batched=False):
         """The response of the resource endpoint at ``path`` to this operation's request."""
         try:
             match = resolve(path)
@@ -352,7 +442,10 @@ class Runner:
                 authentication_classes=[ForwardedAuthentication],
                 throttle_classes=[],
             )
-        return self.views[key](self.subrequest(method, path, body), *match.args, **match.kwargs)
+        request = self.subrequest(method, path, body)
+        if batched:
+            request.create_batch = self
+        return self.views[key](request, *match.args, **match.kwargs)
 
     def subrequest(self, method, path, body):
         parent = self.request._request

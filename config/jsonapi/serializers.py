@@ -66,25 +66,29 @@ class ResourceSerializer(serializers.ModelSerializer):
 
     def get_fields(self):
         """The fields. Those built from the model (dozens of introspections each) are built
-        once per class and made again for each serializer from the same arguments, which
-        their constructors copy; declared ones are deep-copied, as DRF does."""
+        once per class and copied (shallowly: validation and rendering never change a
+        field's own state, only its binding) for each serializer; declared ones are
+        deep-copied, as DRF does."""
         cls = type(self)
         if "_field_prototypes" not in cls.__dict__:
-            cls._field_prototypes = super().get_fields()
-        fields = {
-            name: copy.deepcopy(prototype)
-            if name in self._declared_fields
-            else type(prototype)(*prototype._args, **prototype._kwargs)
-            for name, prototype in cls._field_prototypes.items()
-        }
-        for name, field in fields.items():
-            field.error_messages["required"] = f"The {member_name(name)} field is required."
+            prototypes = super().get_fields()
+            for name, prototype in prototypes.items():
+                prototype.error_messages = {**prototype.error_messages, **required(name)}
+            cls._field_prototypes = prototypes
+        fields = {}
+        for name, prototype in cls._field_prototypes.items():
+            if name in self._declared_fields:
+                field = copy.deepcopy(prototype)  # built again: its messages too
+                field.error_messages.update(required(name))
+            else:
+                field = copy.copy(prototype)
             if self.unique_by_database:
                 field.validators = [
                     validator
                     for validator in field.validators
                     if not isinstance(validator, UniqueValidator)
                 ]
+            fields[name] = field
         return fields
 
     def to_internal_value(self, data):
@@ -180,6 +184,10 @@ class ResourceSerializer(serializers.ModelSerializer):
             sent = set(attrs) if self.instance is not None else None
             raise serializers.ValidationError(model_errors(exc, sent)) from exc
         return attrs
+
+
+def required(field_name):
+    return {"required": f"The {member_name(field_name)} field is required."}
 
 
 def member_error(schema, section, member):

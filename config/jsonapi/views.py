@@ -6,12 +6,12 @@ parameters, documents, pagination, relationship and related endpoints.
 """
 
 from django.core.exceptions import MultipleObjectsReturned
-from django.db import DatabaseError, transaction
-from django.db.models import ProtectedError, RestrictedError
+from django.db import DatabaseError, connections, models, router, transaction
+from django.db.models import ProtectedError, RestrictedError, signals
 from django.utils.cache import patch_vary_headers
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework import permissions, status, viewsets
+from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
@@ -78,7 +78,8 @@ class ResourceViewSet(viewsets.GenericViewSet):
         """A write runs in one transaction, rolled back with the files it stored when it
         fails; a read needs none. The database checks deferred constraints (foreign keys)
         at COMMIT, after the view has answered: such a failure becomes the answer."""
-        if request.method in permissions.SAFE_METHODS:
+        if request.method in permissions.SAFE_METHODS or hasattr(request, "create_batch"):
+            # A create of a batch writes nothing: the batch inserts, in its own transaction.
             return super().dispatch(request, *args, **kwargs)
         try:
             with storage.atomic():
@@ -199,12 +200,44 @@ class ResourceViewSet(viewsets.GenericViewSet):
         serializer = self.get_serializer(data=resource, unique_by_database=True)
         serializer.is_valid(raise_exception=True)
         self.documents.render_with(serializer)
-        instance = self._written(self._save(serializer, self.perform_create))
+        batch = getattr(request, "create_batch", None)
+        if batch is None:
+            return self.created(self._written(self._save(serializer, self.perform_create)))
+        fields = (schema.model._meta.get_field(name) for name in serializer.validated_data)
+        if not any(field.many_to_many for field in fields):  # set after the INSERT
+            return batch.defer(self, serializer)
+        with transaction.atomic():  # dispatch left the transaction to the batch
+            instance = self._save(serializer, self.perform_create)
+        return self.created(self._written(instance))
+
+    def created(self, instance):
+        """The answer to a create that saved ``instance`` (read again for its document)."""
         document = self.documents.single(self.resource_schema, instance)
         if self.upload_purposes:
             document["meta"] = self._upload_targets(instance)
         headers = {"Location": document["links"]["self"]}
         return Response(document, status=status.HTTP_201_CREATED, headers=headers)
+
+    @classmethod
+    def batches_creates(cls):
+        """Whether a create here is no more than the INSERT of the validated row, so that
+        Atomic Operations may insert consecutive creates together (request.create_batch):
+        no create or save step of the viewset's, the serializer's or the model's own, no
+        signals on saving, no upload targets to issue."""
+        serializer_class = cls.serializer_class
+        model = serializer_class.Meta.model
+        return (
+            cls.create is ResourceViewSet.create
+            and cls.perform_create is ResourceViewSet.perform_create
+            and cls.get_serializer_class is ResourceViewSet.get_serializer_class
+            and not cls.upload_purposes
+            and serializer_class.create is serializers.ModelSerializer.create
+            and serializer_class.save is serializers.BaseSerializer.save
+            and model.save is models.Model.save
+            and not signals.pre_save.has_listeners(model)
+            and not signals.post_save.has_listeners(model)
+            and connections[router.db_for_write(model)].features.can_return_rows_from_bulk_insert
+        )
 
     def partial_update(self, request, *args, **kwargs):
         instance = self.get_object()

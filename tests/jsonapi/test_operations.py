@@ -185,6 +185,42 @@ def test_a_duplicate_within_the_request_is_409_at_its_operation_and_writes_nothi
     assert not Track.objects.exists()
 
 
+def test_adds_of_one_type_naming_each_other_by_lid(atomic):
+    """Consecutive track adds are inserted together, except where one names another's
+    lid (a stem of a track created just before): that one waits for its parent's id. The
+    results keep the operations' order."""
+    operations = catalog_operations(tracks=4)
+    stem = operations[4]["data"]
+    stem["attributes"]["stem-category"] = "bass"
+    stem["relationships"]["stem-of"] = {"data": {"type": "tracks", "lid": "track-2"}}
+    response = atomic.operations(*operations)
+    assert response.status_code == 200, response.document
+    results = [result["data"] for result in response.document["atomic:results"]]
+    titles = [data["attributes"].get("title") for data in results[2:]]
+    assert titles == ["Song 1", "Song 2", "Song 3", "Song 4"]
+    parent = Track.objects.get(pk=results[3]["id"])
+    assert Track.objects.get(pk=results[4]["id"]).stem_of == parent
+    assert results[4]["relationships"]["stem-of"]["data"]["id"] == str(parent.pk)
+
+
+def test_an_add_with_a_to_many_relationship_among_batched_adds(atomic):
+    """An add that sets a to-many relationship (remix-of) is saved by its endpoint at
+    once, between adds inserted together later: every result is in its place."""
+    original = make_track()
+    operations = catalog_operations(tracks=4)
+    operations[3]["data"]["relationships"]["remix-of"] = {
+        "data": [{"type": "tracks", "id": str(original.pk)}]
+    }
+    response = atomic.operations(*operations)
+    assert response.status_code == 200, response.document
+    results = [result["data"] for result in response.document["atomic:results"]]
+    titles = [data["attributes"]["title"] for data in results[2:]]
+    assert titles == ["Song 1", "Song 2", "Song 3", "Song 4"]
+    remix = Track.objects.get(pk=results[3]["id"])
+    assert list(remix.remix_of.all()) == [original]
+    assert Track.objects.filter(product__name="Everything at once").count() == 4
+
+
 def test_updates_and_removes_by_ref_and_by_href(atomic, api):
     product = make_product()
     first, second = make_track(product=product), make_track(product=product)
