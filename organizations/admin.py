@@ -6,7 +6,9 @@ organizations' admins manage their members and applications. The rows follow eac
 ``organization_path``, as the API's scope does.
 """
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from config.jsonapi import tenancy
 
@@ -20,11 +22,52 @@ def member_organizations(user, roles=None):
     return organizations
 
 
+class StoredFieldsForm(forms.ModelForm):
+    """A change form whose read-only fields (``stored_fields``, such as the organization
+    a label stays in) still take part in the model's uniqueness rules.
+
+    Django leaves out every rule naming a field the form does not show, so renaming a
+    label to a name its organization already uses reached the database, which refused it
+    (a 500). The stored row keeps those values, so its rules are checked with them, and a
+    broken rule is reported at the last of its fields the form shows.
+    """
+
+    stored_fields = ()
+
+    def _get_validation_exclusions(self):
+        return super()._get_validation_exclusions() - set(self.stored_fields)
+
+    def _update_errors(self, errors):
+        if hasattr(errors, "error_dict"):
+            placed = {}
+            for field, field_errors in errors.error_dict.items():
+                for error in field_errors:
+                    placed.setdefault(self._shown_field(field, error), []).append(error)
+            errors = ValidationError(placed)
+        super()._update_errors(errors)
+
+    def _shown_field(self, field, error):
+        """Where an error is shown: a uniqueness rule naming a field the form does not show
+        at the last of its fields the form shows."""
+        rule = (error.params or {}).get("unique_check") if field == NON_FIELD_ERRORS else None
+        shown = [name for name in rule or () if name in self.fields]
+        return shown[-1] if shown and len(shown) < len(rule) else field
+
+
 class OrganizationScopedAdmin(admin.ModelAdmin):
     """A ModelAdmin showing staff their organizations' rows only, and offering only those
     rows as the targets of foreign keys (a crafted form cannot point at another's)."""
 
     writer_roles = WRITER_ROLES
+    form = StoredFieldsForm
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None and issubclass(form, StoredFieldsForm):
+            model_fields = {field.name for field in self.model._meta.fields}
+            readonly = self.get_readonly_fields(request, obj)
+            form.stored_fields = [name for name in readonly if name in model_fields]
+        return form
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

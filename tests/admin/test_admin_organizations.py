@@ -102,3 +102,28 @@ def test_an_organizations_admin_manages_its_members(live_server, browser_page, t
 
     page.goto(f"{live_server.url}/admin/organizations/organization/{theirs.pk}/change/")
     assert "Perhaps it was deleted?" in page.inner_text(".messagelist")
+
+
+def test_renaming_a_label_to_a_name_its_organization_uses_is_a_form_error(
+    live_server, browser_page, two_catalogs
+):
+    """The organization is read-only on the change form, yet the rule (organization, name)
+    is checked: the clash is shown at the name, and nothing is saved (it was a 500)."""
+    (mine, my_label), (_, their_label) = two_catalogs
+    make_label(name="Other Records", organization=mine)
+    staff("manager", mine, "editor", "products")
+    page = browser_page
+    log_in(page, live_server, "manager")
+    page.goto(f"{live_server.url}/admin/products/label/{my_label.pk}/change/")
+    page.fill("#id_name", "Other Records")
+    page.click("input[name=_save]")
+    error = page.locator(".field-name .errorlist")
+    assert error.inner_text() == "Label with this Organization and Name already exists."
+    my_label.refresh_from_db()
+    assert my_label.name == "My Records"
+
+    page.fill("#id_name", their_label.name)  # another organization's name is free
+    page.click("input[name=_save]")
+    page.wait_for_selector(".messagelist .success")
+    my_label.refresh_from_db()
+    assert my_label.name == "Their Records"
