@@ -7,19 +7,23 @@ from .models import Label, Language, Product
 
 @admin.register(Language)
 class LanguageAdmin(admin.ModelAdmin):
-    """Reference data loaded by migration: browsable, not editable."""
+    """The catalog managers' languages: renamed, added where pycountry lacks a code, and
+    retired (kept where used, no longer offered). A language in use is not deleted."""
 
-    list_display = ["code", "name"]
+    list_display = ["code", "name", "retired"]
+    list_filter = ["retired"]
     search_fields = ["code", "name"]
 
-    def has_add_permission(self, request):
-        return False
+    def get_readonly_fields(self, request, obj=None):
+        return ["code"] if obj is not None else []
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def get_search_results(self, request, queryset, search_term):
+        """Choosing a language for a product or track (the autocomplete) offers only those
+        not retired."""
+        queryset, duplicates = super().get_search_results(request, queryset, search_term)
+        if request.path.endswith("/autocomplete/"):
+            queryset = queryset.filter(retired=False)
+        return queryset, duplicates
 
 
 @admin.register(Label)

@@ -1,6 +1,11 @@
 import django_filters
 
-from config.jsonapi.filters import CharInFilter, IntegerFilter, IntegerInFilter
+from config.jsonapi.filters import (
+    CharInFilter,
+    IntegerFilter,
+    IntegerInFilter,
+    StrictBooleanFilter,
+)
 
 from .models import Label, Language, Product
 from .validators import normalize_upc
@@ -9,6 +14,7 @@ from .validators import normalize_upc
 class LanguageFilter(django_filters.FilterSet):
     id = CharInFilter(field_name="code")
     name = django_filters.CharFilter(lookup_expr="iexact")
+    retired = StrictBooleanFilter()
 
     class Meta:
         model = Language

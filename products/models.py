@@ -1,5 +1,5 @@
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
 from config.models import NormalizedCharField, TimeStampedModel
@@ -9,10 +9,24 @@ from .validators import normalize_upc, validate_upc
 
 
 class Language(models.Model):
-    """ISO 639 language: the 639-1 code where one exists, else the 639-3 code."""
+    """ISO 639 language: the 639-1 code where one exists, else the 639-3 code (catalog
+    managers add codes pycountry lacks, such as the local-use range qaa-qtz).
 
-    code = models.CharField(primary_key=True, max_length=3)
+    A retired language stays on the products and tracks that have it, but is not chosen
+    again (``retired_language_error``), in the admin, the API and importers alike.
+    """
+
+    code = models.CharField(
+        primary_key=True,
+        max_length=3,
+        validators=[
+            RegexValidator(r"^[a-z]{2,3}\Z", "An ISO 639 code: two or three lower-case letters.")
+        ],
+    )
     name = models.CharField(max_length=150, db_index=True)
+    retired = models.BooleanField(
+        default=False, help_text="Kept where it is used, never chosen again."
+    )
 
     organization_path = None  # reference data every organization shares
 
@@ -21,6 +35,23 @@ class Language(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.code})"
+
+
+def retired_language_error(instance, field_name):
+    """A ValidationError when ``instance`` (a product or a track) newly chooses a retired
+    language in ``field_name``, else None. The language is judged when it is at hand (set
+    in this write by the API, a form or an importer); telling a new choice from the one
+    stored costs a query, and only when the language is retired."""
+    field = instance._meta.get_field(field_name)
+    if not field.is_cached(instance):
+        return None  # not chosen in this write: the stored value stays as it may
+    language = getattr(instance, field_name)
+    if language is None or not language.retired:
+        return None
+    stored = type(instance)._default_manager.filter(pk=instance.pk, **{field.attname: language.pk})
+    if instance.pk is not None and stored.exists():
+        return None
+    return ValidationError(f"{language} is retired: choose another language.", "retired_language")
 
 
 class Label(TimeStampedModel):
@@ -88,15 +119,20 @@ class Product(TimeStampedModel):
 
     def clean(self):
         """A product stays in its organization: its label may change to another label of
-        the same organization only (its tracks' links would otherwise cross organizations)."""
-        if self.pk is None or self.label_id is None:
-            return
-        same_organization = Label.objects.filter(
-            pk=self.label_id, organization__labels__products=self.pk
-        )
-        if not same_organization.exists():
-            message = "A product stays in its organization: choose one of its labels."
-            raise ValidationError({"label": ValidationError(message, "foreign_label")})
+        the same organization only (its tracks' links would otherwise cross organizations).
+        A retired language is not chosen again."""
+        errors = {}
+        if retired := retired_language_error(self, "language"):
+            errors["language"] = retired
+        if self.pk is not None and self.label_id is not None:
+            same_organization = Label.objects.filter(
+                pk=self.label_id, organization__labels__products=self.pk
+            )
+            if not same_organization.exists():
+                message = "A product stays in its organization: choose one of its labels."
+                errors["label"] = ValidationError(message, "foreign_label")
+        if errors:
+            raise ValidationError(errors)
 
     class Meta:
         ordering = ["id"]

@@ -8,8 +8,8 @@ class LanguageSerializer(ResourceSerializer):
     class Meta:
         model = Language
         resource_name = "languages"
-        fields = ["name"]
-        read_only_fields = ["name"]
+        fields = ["name", "retired"]
+        read_only_fields = ["name", "retired"]
 
 
 class LabelSerializer(ResourceSerializer):

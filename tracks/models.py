@@ -7,7 +7,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from config.models import NormalizedCharField, TimeStampedModel
-from products.models import Language, Product
+from products.models import Language, Product, retired_language_error
 
 from . import audio, audius
 from .validators import (
@@ -260,6 +260,8 @@ class Track(TimeStampedModel):
             problem = self.parent_problem([self.stem_of_id], "stem_of")
             if problem:
                 errors["stem_of"] = problem
+        if retired := retired_language_error(self, "audio_language"):
+            errors["audio_language"] = retired
         if errors:
             raise ValidationError(errors)
 

@@ -1,10 +1,12 @@
-"""Languages (read-only ISO 639 reference data) and labels (full CRUD), through HTTP."""
+"""Languages (ISO 639 reference data, read-only here; retired ones not chosen again) and
+labels (full CRUD), through HTTP."""
 
 import pytest
 
-from products.models import Label, Language
+from products.models import Label, Language, Product
 from tests.assertions import ids, the_error
-from tests.factories import make_label, make_product
+from tests.factories import make_label, make_product, make_track, track_document
+from tracks.models import Track
 
 pytestmark = pytest.mark.django_db
 
@@ -36,8 +38,75 @@ def test_get_language_detail(api):
     assert response.status_code == 200
     data = response.document["data"]
     assert (data["type"], data["id"]) == ("languages", "ast")
-    assert data["attributes"] == {"name": "Asturian"}
+    assert data["attributes"] == {"name": "Asturian", "retired": False}
     assert data["links"]["self"] == "http://testserver/api/v1/languages/ast"
+
+
+# Retired languages: kept where used, never chosen again, in the API as in the admin.
+
+
+@pytest.fixture
+def retired():
+    return Language.objects.filter(code="ast").update(retired=True) and Language.objects.get(
+        code="ast"
+    )
+
+
+def test_retired_languages_are_listed_and_filtered(api, retired):
+    response = api.get("/api/v1/languages?filter[retired]=true")
+    assert response.status_code == 200
+    assert [item["id"] for item in response.document["data"]] == ["ast"]
+    assert response.document["data"][0]["attributes"] == {"name": "Asturian", "retired": True}
+    response = api.get("/api/v1/languages?filter[retired]=false&filter[id]=ast,en")
+    assert [item["id"] for item in response.document["data"]] == ["en"]
+
+
+def language_of(resource_type, code):
+    return {resource_type: {"data": {"type": "languages", "id": code}}}
+
+
+def test_a_retired_language_is_not_chosen_for_a_new_product_or_track(api, retired):
+    label, product = make_label(), make_product()
+    document = {
+        "data": {
+            "type": "products",
+            "attributes": {"name": "Album"},
+            "relationships": {
+                "label": {"data": {"type": "labels", "id": str(label.pk)}},
+                **language_of("language", "ast"),
+            },
+        }
+    }
+    response = api.post_doc("/api/v1/products", document)
+    error = the_error(response, 422)
+    assert error["source"]["pointer"] == "/data/relationships/language"
+    assert (error["code"], error["detail"]) == (
+        "retired_language",
+        "Asturian (ast) is retired: choose another language.",
+    )
+    document = track_document(product)
+    document["data"]["relationships"].update(language_of("audio-language", "ast"))
+    error = the_error(api.post_doc("/api/v1/tracks", document), 422)
+    assert error["source"]["pointer"] == "/data/relationships/audio-language"
+    assert not Product.objects.filter(language=retired).exists()
+    assert not Track.objects.filter(audio_language=retired).exists()
+
+
+def test_a_retired_language_stays_where_it_is(api, retired):
+    track = make_track(audio_language=retired)
+    other = make_track()
+    url = f"/api/v1/tracks/{track.pk}"
+    resource = {"type": "tracks", "id": str(track.pk), "attributes": {"title": "Kept"}}
+    assert api.patch_doc(url, {"data": resource}).status_code == 200
+    resource["relationships"] = language_of("audio-language", "ast")  # sent again, unchanged
+    assert api.patch_doc(url, {"data": resource}).status_code == 200
+    track.refresh_from_db()
+    assert (track.title, track.audio_language_id) == ("Kept", "ast")
+    moved = {"type": "tracks", "id": str(other.pk), **{"relationships": resource["relationships"]}}
+    error = the_error(api.patch_doc(f"/api/v1/tracks/{other.pk}", {"data": moved}), 422)
+    assert error["source"]["pointer"] == "/data/relationships/audio-language"
+    other.refresh_from_db()
+    assert other.audio_language_id == "en"
 
 
 def test_get_unknown_language_is_404(api):
