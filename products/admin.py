@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from organizations.admin import OrganizationScopedAdmin
+from tracks.models import Track
 
 from .models import Label, Language, Product
 
@@ -38,10 +39,24 @@ class LabelAdmin(OrganizationScopedAdmin):
         return ["organization"] if obj is not None else []
 
 
+class TrackInline(admin.TabularInline):
+    """A product's tracks on its page, with the members a release is checked by; the rest
+    of a track is edited on its own page."""
+
+    model = Track
+    fields = ["title", "volume_number", "track_number", "isrc_code", "artist", "audio_language"]
+    autocomplete_fields = ["audio_language"]
+    ordering = ["volume_number", "track_number"]
+    show_change_link = True
+    extra = 0
+
+
 @admin.register(Product)
 class ProductAdmin(OrganizationScopedAdmin):
     list_display = ["name", "upc_code", "status", "product_type", "label", "release_date"]
-    list_filter = ["status", "product_type"]
+    list_filter = ["status", "product_type", ("label", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "upc_code"]
     autocomplete_fields = ["label", "language"]
     list_select_related = ["label"]
+    date_hierarchy = "release_date"
+    inlines = [TrackInline]
