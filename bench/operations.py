@@ -14,13 +14,12 @@ same run, on a throwaway database beside the configured one:
 import argparse
 import http.client
 import json
-import os
 import subprocess
 import sys
 import time
 
 from bench.data import create_catalog, create_database, destroy_database, setup_django
-from bench.throughput import HOST, database_url, free_port, wait_until_ready
+from bench.throughput import HOST, free_port, server_environment, wait_until_ready
 
 ATOMIC = 'application/vnd.api+json; ext="https://jsonapi.org/ext/atomic"'
 
@@ -79,15 +78,7 @@ def over_http(token, products, count):
     from django.db import connection
 
     port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "ALLOWED_HOSTS": HOST,
-        "DEBUG": "0",
-        "LOG_LEVEL": "WARNING",
-        "CONN_MAX_AGE": "60",
-        "ATOMIC_MAX_OPERATIONS": str(count),
-    }
+    env = server_environment(connection.settings_dict, ATOMIC_MAX_OPERATIONS=str(count))
     connection.close()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi", "-w", "1", "-b", f"{HOST}:{port}",

@@ -34,6 +34,20 @@ def database_url(settings_dict):
     return f"postgres://{credentials}{host}:{port}/{settings_dict['NAME']}"
 
 
+def server_environment(settings_dict, **extra):
+    """The environment a benchmark's gunicorn runs in: the benchmark's database, production
+    settings (no debug, quiet logs, kept connections) and ``extra``."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(settings_dict),
+        "ALLOWED_HOSTS": HOST,
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        "CONN_MAX_AGE": "60",
+        **extra,
+    }
+
+
 def wait_until_ready(base, token, deadline=30):
     request = urllib.request.Request(
         f"{base}/api/v1/languages?page%5Bsize%5D=1", headers={"Authorization": f"Bearer {token}"}
@@ -117,14 +131,7 @@ def main():
         connection.close()
         port = free_port()
         base = f"http://{HOST}:{port}"
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url(connection.settings_dict),
-            "ALLOWED_HOSTS": HOST,
-            "DEBUG": "0",
-            "LOG_LEVEL": "WARNING",
-            "CONN_MAX_AGE": "60",
-        }
+        env = server_environment(connection.settings_dict)
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "bench.wsgi", "-w", str(WORKERS),
              "-b", f"{HOST}:{port}"],

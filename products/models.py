@@ -48,9 +48,10 @@ def retired_language_error(instance, field_name):
     language = getattr(instance, field_name)
     if language is None or not language.retired:
         return None
-    stored = type(instance)._default_manager.filter(pk=instance.pk, **{field.attname: language.pk})
-    if instance.pk is not None and stored.exists():
-        return None
+    if instance.pk is not None:
+        stored = type(instance)._default_manager.filter(pk=instance.pk)
+        if stored.filter(**{field.attname: language.pk}).exists():
+            return None  # kept, not chosen
     return ValidationError(f"{language} is retired: choose another language.", "retired_language")
 
 

@@ -273,7 +273,7 @@ class Runner:
             step = Step(index, operation, pointer, *self.plan(operation, pointer))
             if operation["op"] != "add":
                 forget_referenced_rows()  # an update or removal may change the rows read
-            response = self.perform(step, batched=self.batches(step))
+            response = self.perform(step, batched=operation["op"] == "add")
             if self.deferred is not None:
                 self.batch.append((step, *self.deferred))
                 self.deferred = None
@@ -294,19 +294,6 @@ class Runner:
     # Consecutive adds of one type, where the endpoint's create is the INSERT of the
     # validated row only (ResourceViewSet.batches_creates), are each validated by their
     # endpoint as they come, then inserted together and read again in one query each.
-
-    def batches(self, step):
-        if step.operation["op"] != "add":
-            return False
-        try:
-            view_class = getattr(resolve(step.path).func, "cls", None)
-        except Resolver404:
-            return False
-        return (
-            view_class is not None
-            and issubclass(view_class, ResourceViewSet)
-            and (view_class.batches_creates())
-        )
 
     def joins_batch(self, operation):
         """Whether ``operation`` may wait for the batch's INSERT: an add of the same type
@@ -346,8 +333,8 @@ class Runner:
             for step, _, _ in batch:
                 results[step.index] = self.result(step.operation, self.perform(step), step.path)
             return
-        view = batch[0][1]
-        written = view._loading(view.queryset.all()).in_bulk([row.pk for row in rows])
+        first = batch[0][1]
+        written = first._loading(first.queryset.all()).in_bulk([row.pk for row in rows])
         for (step, view, _), row in zip(batch, rows, strict=True):
             results[step.index] = self.result(
                 step.operation, view.created(written[row.pk]), step.path
@@ -420,7 +407,8 @@ class Runner:
         return "/" + parts.path.removeprefix(prefix)
 
     def dispatch(self, method, path, body, pointer, batched=False):
-        """The response of the resource endpoint at ``path`` to this operation's request."""
+        """The response of the resource endpoint at ``path`` to this operation's request;
+        ``batched``: an add, whose row waits for the batch where the endpoint allows."""
         try:
             match = resolve(path)
         except Resolver404:
@@ -443,7 +431,7 @@ class Runner:
                 throttle_classes=[],
             )
         request = self.subrequest(method, path, body)
-        if batched:
+        if batched and view_class.batches_creates():
             request.create_batch = self
         return self.views[key](request, *match.args, **match.kwargs)
 

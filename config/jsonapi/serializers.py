@@ -142,12 +142,10 @@ class ResourceSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
 
     def run_validation(self, data=serializers.empty):
-        if not self.unique_by_database:
-            return super().run_validation(data)
         try:
             return super().run_validation(data)
         except serializers.ValidationError as exc:
-            if not has_unique_rules(self.Meta.model):
+            if not self.unique_by_database or not has_unique_rules(self.Meta.model):
                 raise  # nothing was left out
             raise serializers.ValidationError(self.complete_errors() or exc.detail) from exc
 

@@ -84,14 +84,15 @@ class ResourceViewSet(viewsets.GenericViewSet):
         try:
             with storage.atomic():
                 self.in_transaction = True
-                response = super().dispatch(request, *args, **kwargs)
+                try:
+                    response = super().dispatch(request, *args, **kwargs)
+                finally:
+                    self.in_transaction = False
                 if response.status_code >= 400:
                     transaction.set_rollback(True)
         except DatabaseError as exc:
-            self.in_transaction = False
             response = self.handle_exception(exc)
             return self.finalize_response(self.request, response, *args, **kwargs)
-        self.in_transaction = False
         return response
 
     def handle_exception(self, exc):
