@@ -11,7 +11,14 @@ UPDATE itself, most of those questions are answered already or will be by the da
 
 A refused row therefore gets the errors ``full_clean`` gives except those of uniqueness
 rules: a caller that must name them too validates completely once this has failed.
+
+Importers validate many rows of one model; ``FieldVerdicts`` lets them skip judging again
+a value a field has already judged.
 """
+
+import datetime
+import decimal
+import uuid
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, router
@@ -19,17 +26,21 @@ from django.db import models, router
 from . import conditions
 
 
-def clean_for_write(instance, exclude=(), loaded=()):
+def clean_for_write(instance, exclude=(), loaded=(), verdicts=None):
     """``instance.full_clean(exclude=exclude)`` short of uniqueness: the same errors, but
     none of a uniqueness rule.
 
     ``loaded``: foreign keys whose related instance the caller has just read from the
-    database (and assigned), so their existence is not asked again.
+    database (and assigned), so their existence is not asked again. ``verdicts``: a
+    ``FieldVerdicts`` to judge the fields with, for a caller validating many rows.
     """
     exclude = set(exclude)
     errors = {}
     try:
-        instance.clean_fields(exclude=exclude | set(loaded))
+        if verdicts is None:
+            instance.clean_fields(exclude=exclude | set(loaded))
+        else:
+            verdicts.clean_fields(instance, exclude | set(loaded))
     except ValidationError as exc:
         errors = exc.update_error_dict(errors)
     try:
@@ -89,3 +100,60 @@ def loaded_relations(model, values, unchanged=False):
         if isinstance(value, models.Model) and not value._state.adding:
             names.append(field.name)
     return names
+
+
+# Values whose verdict can be remembered: hashable, and never changed in place.
+_REMEMBERED_TYPES = frozenset(
+    {str, int, float, bool, type(None), datetime.date, datetime.datetime, decimal.Decimal,
+     uuid.UUID}
+)  # fmt: skip
+
+
+class FieldVerdicts:
+    """``Model.clean_fields`` for many rows of one model, judging each value once.
+
+    A field's own rules (``Field.clean``: its type, choices, blank and null, validators)
+    depend on the value alone, so a value already judged by a field (a genre, a volume
+    number, a language's code repeated on a million rows) is given the same verdict
+    without judging it again. Relations are always judged (their check reads the
+    database), and so are values that are not plain scalars (JSON lists and objects).
+    Each field remembers at most ``LIMIT`` values, so memory stays flat on unique ones.
+    """
+
+    LIMIT = 10_000
+    _UNSEEN = object()
+
+    def __init__(self):
+        self._seen = {}
+
+    def clean_fields(self, instance, exclude):
+        errors = {}
+        for field in instance._meta.fields:
+            if field.name in exclude or field.generated:
+                continue
+            raw = getattr(instance, field.attname)
+            if field.blank and raw in field.empty_values:
+                continue  # as Django: an empty value of a blank field is not judged
+            if isinstance(raw, models.expressions.DatabaseDefault):
+                continue
+            remembered = (
+                self._seen.setdefault(field.name, {})
+                if type(raw) in _REMEMBERED_TYPES and not field.is_relation
+                else None
+            )
+            key = (type(raw), raw)  # True and 1 are equal keys, but not the same value
+            verdict = self._UNSEEN if remembered is None else remembered.get(key, self._UNSEEN)
+            if verdict is self._UNSEEN:
+                try:
+                    verdict = (True, field.clean(raw, instance))
+                except ValidationError as exc:
+                    verdict = (False, exc.error_list)
+                if remembered is not None and len(remembered) < self.LIMIT:
+                    remembered[key] = verdict
+            valid, result = verdict
+            if valid:
+                setattr(instance, field.attname, result)
+            else:
+                errors[field.name] = result
+        if errors:
+            raise ValidationError(errors)

@@ -118,14 +118,22 @@ class Product(TimeStampedModel):
 
     organization_path = "label__organization"
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored_label_id = instance.__dict__.get("label_id")
+        return instance
+
     def clean(self):
         """A product stays in its organization: its label may change to another label of
         the same organization only (its tracks' links would otherwise cross organizations).
+        A label kept as it was read is one of its organization's (a label never moves).
         A retired language is not chosen again."""
         errors = {}
         if retired := retired_language_error(self, "language"):
             errors["language"] = retired
-        if self.pk is not None and self.label_id is not None:
+        kept = self.label_id == getattr(self, "_stored_label_id", None)
+        if self.pk is not None and self.label_id is not None and not kept:
             same_organization = Label.objects.filter(
                 pk=self.label_id, organization__labels__products=self.pk
             )

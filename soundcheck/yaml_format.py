@@ -23,6 +23,8 @@ from pathlib import Path
 
 import yaml
 
+from config.reporting import Problem
+
 from .models import TrackType
 
 # (YAML key, API member), in the order exports write them.
@@ -95,8 +97,18 @@ class Item:
         return self.raw.get("id") if isinstance(self.raw, dict) else None
 
     def where(self):
+        return f"{self.file}: {self.place()}"
+
+    def place(self):
         named = f" (id {self.id})" if self.id is not None else ""
-        return f"{self.file}: {self.label}{named}"
+        return f"{self.label}{named}"
+
+    def problem(self, pointer, message):
+        """A problem of this item at ``pointer`` (a path into the YAML, or "")."""
+        location = [("item", self.label)]
+        if isinstance(self.id, str):
+            location.append(("id", self.id))
+        return Problem(self.file, self.place(), pointer, message, tuple(location))
 
 
 # Reading files

@@ -2,6 +2,7 @@
 out, validated by the API's own serializers."""
 
 import io
+import json
 import textwrap
 from datetime import date
 from pathlib import Path
@@ -363,7 +364,8 @@ def test_reports_each_problem_with_file_item_and_path_and_imports_the_rest(tmp_p
     checks = write(tmp_path, "checks.yaml", BAD_CHECKS)
     tracks = write(tmp_path, "tracks.yaml", BAD_TRACKS)
 
-    message, out, err = failing(tracks, checks)  # checks are imported first all the same
+    report = tmp_path / "report.jsonl"
+    message, out, err = failing(tracks, checks, report=str(report))  # checks first all the same
 
     assert message == "13 item(s) failed (reported above); the rest were imported."
     assert "checks: 2 created, 0 updated, 0 skipped, 9 failed" in out
@@ -390,6 +392,20 @@ def test_reports_each_problem_with_file_item_and_path_and_imports_the_rest(tmp_p
     assert len(lines) == len(expected)
     for line, start in zip(lines, expected, strict=True):
         assert line.startswith(start), line
+    # The report file has the same problems, one JSON object per line.
+    reported = [json.loads(line) for line in report.read_text().splitlines()]
+    assert [f"{p['file']}: {p['where']}: " for p in reported][:2] == [
+        f"{checks}: item 1 (id bad-operator): ",
+        f"{checks}: item 3 (id bad-number): ",
+    ]
+    assert reported[0]["item"] == "item 1" and reported[0]["id"] == "bad-operator"
+    assert reported[0]["pointer"] == "/rule/all/0/operator"
+    assert reported[0]["message"].startswith("operator is one of equal,")
+    assert reported[6] == {
+        "file": str(checks), "item": "item 8", "where": "item 8", "pointer": "",
+        "message": "a check is a mapping of its members.",
+    }  # fmt: skip
+    assert len(reported) == len(lines)
 
     assert set(Check.objects.values_list("slug", flat=True)) == {"fine", "fine-too", "inline-new"}
     assert list(SoundcheckTrack.objects.values_list("slug", flat=True)) == ["good-track"]
@@ -712,9 +728,11 @@ def test_progress_is_drawn_on_a_terminal(tmp_path):
         stderr=err,
     )
     drawn = err.getvalue()
-    assert "\r[" + " " * 30 + "] 0/10" in drawn
-    assert "\r[###" in drawn
-    assert drawn.endswith("\r[" + "#" * 30 + "] 10/10\n")
+    assert "\r[" + " " * 30 + "]   0% 0 items" in drawn
+    assert drawn.endswith("\n")
+    final = drawn.rstrip("\n").rpartition("\r")[2]
+    assert final.startswith("[" + "#" * 30 + "] 100% 10 items ")
+    assert "items/s ETA 0:00" in final
 
 
 # Export

@@ -4,10 +4,9 @@ reads back."""
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Prefetch
 
+from organizations.cli import organization_for
 from soundcheck import yaml_format
 from soundcheck.models import Check, Level, SoundcheckTrack
-
-from .import_soundcheck import organization_for
 
 
 class Command(BaseCommand):

@@ -1,15 +1,16 @@
 """Import Soundcheck's YAML configuration (checks and tracks) into an organization.
 
 Every item goes through the API's serializers, in its own savepoint: a bad item is
-reported with its file, item and path and the others are imported. Checks come first, so
-the tracks' levels can name them.
+reported with its file, item and path (on screen, and as JSON Lines with ``--report``) and
+the others are imported. Checks come first, so the tracks' levels can name them.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, transaction
 
 from config.jsonapi.exceptions import member_errors
-from organizations.models import Organization
+from config.reporting import Problem, Progress, Report
+from organizations.cli import organization_for
 from soundcheck import yaml_format
 from soundcheck.models import Check, SoundcheckTrack
 from soundcheck.serializers import CheckSerializer, SoundcheckTrackSerializer
@@ -44,8 +45,13 @@ class Command(BaseCommand):
             action="store_true",
             help="Leave checks and tracks whose id exists as they are (default: update them).",
         )
+        parser.add_argument(
+            "--report",
+            metavar="FILE",
+            help="Also write every problem to FILE, one JSON object per line.",
+        )
 
-    def handle(self, files, organization, dry_run, skip_existing, **options):
+    def handle(self, files, organization, dry_run, skip_existing, report, **options):
         organization = organization_for(organization)
         items = []
         try:
@@ -59,21 +65,23 @@ class Command(BaseCommand):
         # Checks first: the tracks' levels refer to them.
         items.sort(key=lambda item: item.kind != "check")
         run = Import(organization, skip_existing)
-        progress = Progress(self.stderr, len(items))
-        with transaction.atomic():  # each item in a savepoint of its own
-            for item in items:
-                for line in run.one(item):
-                    self.report(line, progress)
-                progress.advance()
-            if dry_run:
-                transaction.set_rollback(True)
-        progress.done()
+        report = Report(self, report)
+        report.progress = progress = Progress(self.stderr, len(items), unit="items")
+        try:
+            with transaction.atomic():  # each item in a savepoint of its own
+                for done, item in enumerate(items, 1):
+                    for said in run.one(item):
+                        if isinstance(said, Problem):
+                            report.problem(said)
+                        else:
+                            report.notice(said)
+                    progress.update(done, done)
+                if dry_run:
+                    transaction.set_rollback(True)
+        finally:
+            report.close()
+        progress.finish()
         self.summarize(run, organization, dry_run)
-
-    def report(self, line, progress):
-        level, text = line
-        progress.clear()  # the line replaces the bar, drawn again after it
-        (self.stderr if level == "error" else self.stdout).write(text)
 
     def summarize(self, run, organization, dry_run):
         prefix = "Dry run, nothing written: " if dry_run else ""
@@ -90,22 +98,6 @@ class Command(BaseCommand):
             raise CommandError(f"{failed} item(s) failed (reported above); the rest were {done}.")
 
 
-def organization_for(slug):
-    """The organization ``--organization`` names, or the only one there is."""
-    if slug is not None:
-        organization = Organization.objects.filter(slug=slug).first()
-        if organization is None:
-            raise CommandError(f"No organization {slug!r}.")
-        return organization
-    organizations = list(Organization.objects.all()[:2])
-    if len(organizations) != 1:
-        raise CommandError(
-            "Name the organization with --organization SLUG"
-            + (" (there is none yet)." if not organizations else ".")
-        )
-    return organizations[0]
-
-
 class Import:
     """Imports items one by one into ``organization`` and counts what became of them."""
 
@@ -117,26 +109,26 @@ class Import:
         }
 
     def one(self, item):
-        """Import ``item``; yields the report lines, ``(level, text)``."""
+        """Import ``item``; yields what to report: a Problem, or a notice's text."""
         counts = self.counts[item.kind]
         if not isinstance(item.raw, dict):
             counts["failed"] += 1
-            yield "error", f"{item.where()}: a {item.kind} is a mapping of its members."
+            yield item.problem("", f"a {item.kind} is a mapping of its members.")
             return
         if not isinstance(item.id, str):
             counts["failed"] += 1
-            yield "error", f"{item.where()}: /id: a {item.kind} needs its id (a string)."
+            yield item.problem("/id", f"a {item.kind} needs its id (a string).")
             return
         model, serializer_class = KINDS[item.kind]
         existing = model.objects.filter(organization=self.organization, slug=item.id).first()
         if existing is not None and self.skip_existing:
             counts["skipped"] += 1
-            yield "notice", f"{item.where()}: skipped, the {item.kind} exists."
+            yield f"{item.where()}: skipped, the {item.kind} exists."
             return
         if existing is not None and item.kind == "track" and not existing.is_editable:
             counts["skipped"] += 1
             reason = "the track is not editable (isEditable is false): change it in the admin"
-            yield "notice", f"{item.where()}: not updated, {reason}."
+            yield f"{item.where()}: not updated, {reason}."
             return
         if item.kind == "check":
             data = yaml_format.check_resource(item, creating=existing is None)
@@ -145,7 +137,7 @@ class Import:
             if self.skip_existing:
                 self.refer_to_existing_checks(data)
         for warning in item.warnings:
-            yield "notice", f"{item.where()}: {warning}."
+            yield f"{item.where()}: {warning}."
         serializer = serializer_class(
             existing,
             data=data,
@@ -158,13 +150,12 @@ class Import:
                     serializer.save()
         except DatabaseError as exc:
             counts["failed"] += 1
-            yield "error", f"{item.where()}: not saved: {exc}"
+            yield item.problem("", f"not saved: {exc}")
             return
         if serializer.errors:
             counts["failed"] += 1
             for path, message in problems(serializer.errors, serializer_class.schema()):
-                where = yaml_format.yaml_path(item.raw, path)
-                yield "error", f"{item.where()}: {where + ': ' if where else ''}{message}"
+                yield item.problem(yaml_format.yaml_path(item.raw, path), message)
             return
         counts["created" if existing is None else "updated"] += 1
 
@@ -199,34 +190,3 @@ def problems(detail, schema):
         (where.split("/") if where else [], str(message))
         for where, message in member_errors(detail, schema)
     ]
-
-
-class Progress:
-    """``[#####     ] 12/40`` on standard error, redrawn in place, when it is a terminal."""
-
-    WIDTH = 30
-
-    def __init__(self, stream, total):
-        self.stream, self.total, self.count = stream, total, 0
-        self.shown = total > 0 and stream.isatty()
-        self.draw()
-
-    def advance(self):
-        self.count += 1
-        self.draw()
-
-    def draw(self):
-        if not self.shown:
-            return
-        filled = self.WIDTH * self.count // self.total
-        bar = "#" * filled + " " * (self.WIDTH - filled)
-        self.stream.write(f"\r[{bar}] {self.count}/{self.total}", ending="", style_func=str)
-        self.stream.flush()
-
-    def clear(self):
-        if self.shown:
-            self.stream.write("\r\x1b[K", ending="", style_func=str)
-
-    def done(self):
-        if self.shown:
-            self.stream.write("", style_func=str)

@@ -1,0 +1,497 @@
+"""Loading catalog rows (products and their tracks) into an organization, a batch at a time.
+
+Every row gets the API's rules: its members are read by the API's serializer fields and
+the product and track are validated by their models (``config.bulk``). What the API asks
+the database per request is asked here once per batch: the products the batch names (by
+UPC), their stored tracks (matched by product and ISRC), the languages; labels are read
+once per run (and created, by name, when missing). Uniqueness is checked within the batch
+and against the stored rows, and the database's constraints back it: should a batch's
+writes be refused all the same (a row written meanwhile by someone else), its rows are
+written again one by one, so that only the one at fault fails.
+
+Rows are loaded in order and idempotently: a product is matched by its UPC (which an
+imported product must have) and a track by its product and ISRC, so loading a file
+again updates what it created, and leaves unchanged what it would not change.
+"""
+
+from collections import Counter
+
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, IntegrityError, transaction
+from django.utils import timezone
+
+from config.bulk import RowValidator
+from config.jsonapi.relations import Relationship
+from tracks.models import Track
+from tracks.serializers import TrackSerializer
+
+from ..models import Label, Language, Product
+from ..serializers import ProductSerializer
+from .formats import PRODUCT_RELATIONSHIPS, TRACK_RELATIONSHIPS, Row
+
+_MISSING_ROW = Relationship.default_error_messages["does_not_exist"]
+
+
+class Group:
+    """One product of a batch and the rows that carry it."""
+
+    def __init__(self, row, members):
+        self.row = row  # the first row that gave these members
+        self.members = members
+        self.instance = None
+        self.stored = None  # the stored values, when the product exists
+        self.problems = []
+        self.action = None  # "created", "updated" or "unchanged"
+        self.attrs = {}
+        self.upc = None
+
+
+class CatalogLoader:
+    """Loads rows into ``organization``'s catalog and counts what became of them.
+
+    ``report`` takes each problem. Rows are written a batch at a time, each batch in a
+    transaction of its own (a savepoint inside the caller's). ``stop_on_problem``: stop
+    after the first batch with a problem (the caller rolls back, for ``--atomic``).
+    """
+
+    def __init__(self, organization, report, batch_size=2000, stop_on_problem=False):
+        self.organization = organization
+        self.report = report
+        self.batch_size = batch_size
+        self.stop_on_problem = stop_on_problem
+        self.products = RowValidator(ProductSerializer)
+        self.tracks = RowValidator(TrackSerializer)
+        self.counts = Counter()
+        self.stopped = False
+        self.labels = {label.name: label for label in organization.labels.all()}
+        self.labels_by_id = {str(label.pk): label for label in self.labels.values()}
+        self.languages = {}
+        self.previous_products = {}  # UPC -> Group, of the batch before (rows of one
+        # product usually follow each other, and may straddle two batches)
+
+    def load(self, rows):
+        """Load ``rows`` (``Row``s, or ``Problem``s a reader found, reported in their
+        place), yielding after each batch the number of rows done so far."""
+        batch, done = [], 0
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= self.batch_size:
+                done += len(batch)
+                self.load_batch(batch)
+                batch = []
+                if self.stopped:
+                    return
+                yield done
+        if batch:
+            done += len(batch)
+            self.load_batch(batch)
+        yield done
+
+    def fail(self, *problems):
+        """A row failed, for ``problems``."""
+        self.counts["rows failed"] += 1
+        for problem in problems:
+            self.report.problem(problem)
+        if self.stop_on_problem:
+            self.stopped = True
+
+    # A batch
+
+    def load_batch(self, batch):
+        rows = [row for row in batch if isinstance(row, Row)]  # the others: a reader's problems
+        groups, row_groups = self.group_products(rows)
+        self.resolve_products(groups)
+        results = self.resolve_tracks(rows, row_groups)
+        good = []
+        for entry in batch:  # problems in the order of the file
+            track = results.get(id(entry), entry if isinstance(entry, list) else [entry])
+            if isinstance(track, list):
+                self.fail(*track)
+            else:
+                good.append((entry, track))
+        if self.stopped:
+            return
+        try:
+            with transaction.atomic():
+                self.write(groups, good)
+        except IntegrityError:
+            self.write_one_by_one(groups, good)
+        self.previous_products = groups
+
+    def group_products(self, rows):
+        """The batch's products by UPC (one ``Group`` each), and each row's group. Rows of
+        one product must agree on its members (with those of the same UPC earlier in the
+        batch, or in the batch before)."""
+        groups, by_members, row_groups = {}, {}, {}
+        for row in rows:
+            key = _hashable(row.product)
+            group = by_members.get(key)
+            if group is None:
+                group = self.product_group(row)
+                upc = group.upc
+                if upc is not None:
+                    earlier = groups.get(upc) or self.previous_products.get(upc)
+                    if earlier is not None and earlier.members != group.members:
+                        group = self.disagreeing(row, group, earlier)
+                    elif upc in groups:
+                        group = groups[upc]
+                    else:
+                        groups[upc] = group
+                by_members[key] = group
+            row_groups[id(row)] = group
+        return groups, row_groups
+
+    def product_group(self, row):
+        """Read and check a product's members, without the database."""
+        group = Group(row, row.product)
+        attributes = {m: v for m, v in row.product.items() if m not in PRODUCT_RELATIONSHIPS}
+        group.attrs, problems = self.products.read(attributes)
+        group.problems = _at(row.product_pointer, problems)
+        if not group.problems and group.attrs.get("upc_code") is None:
+            message = "A product is matched by its UPC: give one."
+            group.problems.append((row.product_pointer("upc-code"), message))
+        if not group.problems:
+            group.upc = group.attrs["upc_code"]
+            group.instance = Product(**group.attrs)
+        return group
+
+    def disagreeing(self, row, group, earlier):
+        member = next(
+            (m for m in group.members if group.members.get(m) != earlier.members.get(m)), None
+        )
+        group = Group(row, group.members)
+        group.problems = [
+            (
+                row.product_pointer(member or "upc-code"),
+                f"The product's members differ from those of the same UPC at "
+                f"{earlier.row.where} of {earlier.row.file}: rows of one product agree.",
+            )
+        ]
+        return group
+
+    def resolve_products(self, groups):
+        """Match the batch's products with the stored ones, resolve their label and
+        language, and validate each as its model does."""
+        upcs = [upc for upc, group in groups.items() if not group.problems]
+        names = [field.attname for field in Product._meta.concrete_fields]
+        stored = {
+            values[names.index("upc_code")]: values
+            for values in Product.objects.filter(upc_code__in=upcs).values_list(
+                *names, "label__organization_id"
+            )
+        }
+        self.find_languages(
+            group.members.get("language") for group in groups.values() if not group.problems
+        )
+        for upc, group in groups.items():
+            if group.problems:
+                continue
+            values = stored.get(upc)
+            if values is not None and values[-1] != self.organization.pk:
+                message = _unique_message(Product, ("upc_code",))
+                group.problems.append((group.row.product_pointer("upc-code"), message))
+                continue
+            if values is not None:
+                group.stored = Product.from_db(None, names, values[:-1])
+                instance = Product.from_db(None, names, values[:-1])
+                for name, value in group.attrs.items():
+                    setattr(instance, name, value)
+            else:
+                instance = group.instance
+            group.instance = instance
+            self.relate_product(group)
+            if group.problems:
+                continue
+            problems = self.products.clean(instance, ("label", "language"))
+            group.problems += _at(group.row.product_pointer, problems)
+            if not group.problems:
+                group.action = _action(group.stored, instance)
+
+    def relate_product(self, group):
+        members, row, instance = group.members, group.row, group.instance
+        label = members.get("label", _ABSENT)
+        if label is _ABSENT or label is None:
+            if label is None or instance.pk is None:
+                group.problems.append((row.product_pointer("label"), "A product has a label."))
+        else:
+            found = self.label(label)
+            if isinstance(found, str):
+                group.problems.append((row.product_pointer("label"), found))
+            else:
+                instance.label = found
+        language = members.get("language", _ABSENT)
+        if language is _ABSENT and instance.pk is not None:
+            return
+        found = self.language(language)
+        if isinstance(found, str):
+            group.problems.append((row.product_pointer("language"), found))
+        else:
+            instance.language = found
+
+    def label(self, given):
+        """The organization's label ``given`` names (``{"name": ...}``, created when
+        missing, or ``{"id": ...}``), or why there is none."""
+        if isinstance(given, str):
+            given = {"name": given}
+        if "id" in given:
+            return self.labels_by_id.get(given["id"]) or _MISSING_ROW.format(
+                expected="labels", id=given["id"]
+            )
+        name = given.get("name")
+        if not isinstance(name, str) or not name.strip():
+            return "A label is named by a non-empty string."
+        name = name.strip()
+        if name not in self.labels:
+            label = Label(organization=self.organization, name=name)
+            try:
+                label.full_clean()
+            except ValidationError as exc:
+                return " ".join(exc.messages)
+            label.save()
+            self.counts["labels created"] += 1
+            self.labels[name] = label
+            self.labels_by_id[str(label.pk)] = label
+        return self.labels[name]
+
+    def find_languages(self, codes):
+        wanted = {code for code in codes if isinstance(code, str)} - set(self.languages)
+        if wanted:
+            for language in Language.objects.filter(code__in=wanted):
+                self.languages[language.code] = language
+            for code in wanted - set(self.languages):
+                self.languages[code] = None
+
+    def language(self, code):
+        if code is None or code is _ABSENT:
+            return "A language is required."
+        if not isinstance(code, str):
+            return "A language is named by its code (a string)."
+        self.find_languages([code])
+        return self.languages[code] or _MISSING_ROW.format(expected="languages", id=code)
+
+    def resolve_tracks(self, rows, row_groups):
+        """Each row's track validated (by the row's ``id``): its instance (None for a
+        product alone), or its list of ``Problem``s."""
+        groups = {id(group): group for group in row_groups.values()}.values()
+        stored_products = [g.stored.pk for g in groups if g.stored is not None and not g.problems]
+        names = [field.attname for field in Track._meta.concrete_fields]
+        stored, positions = {}, {}
+        for values in Track.objects.filter(product_id__in=stored_products).values_list(*names):
+            track = dict(zip(names, values, strict=True))
+            stored[(track["product_id"], track["isrc_code"])] = values
+            key = (track["product_id"], track["volume_number"], track["track_number"])
+            positions[key] = track["isrc_code"]
+        self.find_languages(row.track.get("audio-language") for row in rows if row.track)
+        results, taken, isrcs = {}, {}, {}
+        for row in rows:
+            group = row_groups[id(row)]
+            if group.problems:
+                results[id(row)] = self.product_problem(row, group)
+                continue
+            if row.track is None:
+                results[id(row)] = None
+                continue
+            problems, track = self.track(row, group, stored, names)
+            if not problems:
+                problems = self.unique(row, group, track, positions, taken, isrcs)
+            if problems:
+                results[id(row)] = [row.problem(*problem) for problem in problems]
+            else:
+                results[id(row)] = track
+        return results
+
+    def product_problem(self, row, group):
+        """A row whose product failed: the product's problems at its first row; the others
+        refer to it."""
+        if group.row is row or group.row.where == row.where:
+            return [row.problem(*problem) for problem in group.problems]
+        message = f"Not loaded: its product at {group.row.where} was refused."
+        return [row.problem(row.product_pointer("upc-code"), message)]
+
+    def track(self, row, group, stored, names):
+        members = row.track
+        attributes = {m: v for m, v in members.items() if m not in TRACK_RELATIONSHIPS}
+        attrs, problems = self.tracks.read(attributes)
+        pointer = row.track_pointer
+        if problems:
+            return _at(pointer, problems), None
+        product = group.instance
+        values = stored.get((product.pk, attrs.get("isrc_code"))) if product.pk else None
+        if values is None:
+            problems = self.tracks.missing(attributes)
+            if problems:
+                return _at(pointer, problems), None
+            track = Track(**attrs)
+            previous = None
+        else:
+            track = Track.from_db(None, names, values)
+            previous = dict(track.__dict__)
+            for name, value in attrs.items():
+                setattr(track, name, value)
+        track.product = product
+        if "audio-language" in members or values is None:
+            found = self.language(members.get("audio-language"))
+            if isinstance(found, str):
+                return [(pointer("audio-language"), found)], None
+            track.audio_language = found
+        track._import_previous = previous
+        return _at(pointer, self.tracks.clean(track, ("product", "audio_language"))), track
+
+    def unique(self, row, group, track, positions, taken, isrcs):
+        """The track's uniqueness within its product, against the rows before it in the
+        batch and the stored tracks. A stored track holding the position is no clash when
+        a row before this one moved it (the rows are written in their order)."""
+        product = group.upc
+        problems = []
+        earlier = isrcs.get((product, track.isrc_code))
+        if earlier is not None:
+            message = _unique_message(Track, ("product", "isrc_code"))
+            problems.append((row.track_pointer("isrc-code"), f"{message} (see {earlier})"))
+        position = (track.volume_number, track.track_number)
+        holder = taken.get((product, *position))
+        stored = positions.get((track.product_id, *position))
+        if stored is not None and (stored == track.isrc_code or (product, stored) in isrcs):
+            stored = None
+        if holder is not None or stored is not None:
+            fields = ("product", "volume_number", "track_number")
+            message = _unique_message(Track, fields)
+            seen = f" (see {holder})" if holder else ""
+            problems.append((row.track_pointer("track-number"), f"{message}{seen}"))
+        if not problems:
+            isrcs[(product, track.isrc_code)] = row.where
+            taken[(product, *position)] = row.where
+        return problems
+
+    # Writing
+
+    def write(self, groups, tracks):
+        now = timezone.now()
+        products = [g for g in groups.values() if g.action in ("created", "updated")]
+        for group in products:
+            group.instance.updated_at = now
+        if products:
+            Product.objects.bulk_create(
+                [group.instance for group in products],
+                update_conflicts=True,
+                unique_fields=["upc_code"],
+                update_fields=_written_fields(Product, ["upc_code"]),
+            )
+        writes = []
+        for _row, track in tracks:
+            if track is None:
+                continue
+            track.product = track.product  # the product's id, now that it has one
+            action = _action(track._import_previous, track)
+            self.counts[f"tracks {action}"] += 1
+            if action != "unchanged":
+                track.updated_at = now
+                writes.append(track)
+        if writes:
+            Track.objects.bulk_create(
+                writes,
+                update_conflicts=True,
+                unique_fields=["product", "isrc_code"],
+                update_fields=_written_fields(Track, ["product", "isrc_code"]),
+            )
+        for group in groups.values():
+            if group.action:
+                self.counts[f"products {group.action}"] += 1
+
+    def write_one_by_one(self, groups, tracks):
+        """The batch's writes were refused: write each product and track on its own, so
+        that the one at fault is reported and the others are written."""
+        refused = set()
+        for upc, group in groups.items():
+            if group.action not in ("created", "updated"):
+                continue
+            try:
+                with transaction.atomic():
+                    group.instance.save()
+            except DatabaseError as exc:
+                refused.add(upc)
+                self.fail(group.row.problem(*self.database_problem(group.instance, exc, group)))
+        for row, track in tracks:
+            if track is None or track.product.upc_code in refused:
+                continue
+            track.product = track.product
+            action = _action(track._import_previous, track)
+            if action == "unchanged":
+                self.counts["tracks unchanged"] += 1
+                continue
+            try:
+                with transaction.atomic():
+                    track.save()
+            except DatabaseError as exc:
+                self.fail(row.problem(*self.track_database_problem(row, track, exc)))
+                continue
+            self.counts[f"tracks {action}"] += 1
+        for upc, group in groups.items():
+            if group.action and upc not in refused:
+                self.counts[f"products {group.action}"] += 1
+
+    def database_problem(self, instance, exc, group):
+        return group.row.product_pointer("upc-code"), self.refusal(instance, exc)
+
+    def track_database_problem(self, row, track, exc):
+        return row.track_pointer("isrc-code"), self.refusal(track, exc)
+
+    @staticmethod
+    def refusal(instance, exc):
+        """Why the database refused ``instance``: its uniqueness rule, as the API names it,
+        else the database's own words."""
+        try:
+            instance.validate_unique()
+            instance.validate_constraints()
+        except ValidationError as error:
+            return " ".join(error.messages)
+        return f"Refused by the database: {exc}"
+
+
+_ABSENT = object()
+
+
+def _at(pointer, problems):
+    """``(member path, message)`` problems as ``(pointer in the file, message)``: the
+    member's pointer, then the path inside it (``/stream-conditions`` + ``/usdc-purchase``)."""
+    located = []
+    for path, message in problems:
+        member, slash, inner = path.partition("/")
+        located.append((pointer(member) + slash + inner if member else "", message))
+    return located
+
+
+def _unique_message(model, fields):
+    """The words ``full_clean`` (and so the API) uses for a uniqueness rule broken."""
+    return model().unique_error_message(model, fields).messages[0]
+
+
+def _hashable(members):
+    try:
+        key = tuple(members.items())
+        hash(key)
+        return key
+    except TypeError:
+        return repr(sorted(members.items(), key=lambda item: item[0]))
+
+
+def _written_fields(model, unique_fields):
+    """The fields an import writes on an update: all but the keys and the derived ones."""
+    return [
+        field.name
+        for field in model._meta.concrete_fields
+        if field.editable and not field.primary_key and field.name not in unique_fields
+    ] + ["updated_at"]
+
+
+def _action(previous, instance):
+    """ "created", "updated" or "unchanged", comparing ``instance`` with ``previous`` (the
+    stored row's instance or ``__dict__``, None for a new row)."""
+    if previous is None:
+        return "created"
+    before = previous if isinstance(previous, dict) else previous.__dict__
+    for field in type(instance)._meta.concrete_fields:
+        if field.name == "updated_at":
+            continue
+        if before.get(field.attname) != instance.__dict__.get(field.attname):
+            return "updated"
+    return "unchanged"
