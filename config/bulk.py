@@ -10,7 +10,14 @@ functions of the value alone. Uniqueness is the one rule that is not: the import
 checks it per batch, and the database's constraints back it.
 """
 
+import operator
+
+import orjson
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connections, models, router
+from django.db.models import signals
+from django.db.models.base import Model, ModelState
+from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from .jsonapi.exceptions import member_errors
@@ -38,8 +45,19 @@ class RowValidator:
             if self.fields[name].required
         ]
         self.derived = [field.name for field in self.model._meta.fields if not field.editable]
-        self.verdicts = FieldVerdicts()
+        self.verdicts = FieldVerdicts(self.model, self.derived)
         self._remembered = {}
+        prototype = self.model()
+        self._defaults = {k: v for k, v in prototype.__dict__.items() if k != "_state"}
+        self._made_defaults = [  # defaults made anew for each row (a list, a dict)
+            field
+            for field in self.model._meta.concrete_fields
+            if field.has_default() and callable(field.default)
+        ]
+        self._plain_init = not (
+            signals.pre_init.has_listeners(self.model)
+            or signals.post_init.has_listeners(self.model)
+        )
 
     def read(self, values):
         """``values`` (attribute member -> value) read by the serializer's fields, as the
@@ -81,12 +99,39 @@ class RowValidator:
         }
         return self.problems(detail)
 
-    def clean(self, instance, loaded=()):
+    def new(self, attrs):
+        """A new instance holding ``attrs`` (field name -> value) over the defaults:
+        ``model(**attrs)``, without its per-field work when no signal watches it."""
+        if not self._plain_init:
+            return self.model(**attrs)
+        instance = self.model.__new__(self.model)
+        instance.__dict__.update(self._defaults)
+        instance._state = ModelState()
+        for field in self._made_defaults:
+            instance.__dict__[field.attname] = field.get_default()
+        for name, value in attrs.items():
+            setattr(instance, name, value)
+        return instance
+
+    def stored(self, names, values):
+        """The instance of a stored row read as ``values`` of columns ``names``:
+        ``Model.from_db``, without its per-field work when no signal or override of
+        ``from_db`` would see the difference."""
+        if not self._plain_init or self.model.from_db.__func__ is not Model.from_db.__func__:
+            return self.model.from_db(None, names, values)
+        instance = self.model.__new__(self.model)
+        instance.__dict__.update(zip(names, values, strict=True))
+        instance._state = ModelState()
+        instance._state.adding = False
+        return instance
+
+    def clean(self, instance, loaded=(), only=None):
         """The model's validation of ``instance`` short of uniqueness, as the API's write
-        path runs it; ``loaded``: foreign keys holding rows just read. Returns the
+        path runs it; ``loaded``: foreign keys holding rows just read; ``only``: on an
+        instance from ``new``, the fields set (the defaults are judged once). Returns the
         problems."""
         try:
-            clean_for_write(instance, self.derived, loaded, self.verdicts)
+            clean_for_write(instance, self.derived, loaded, self.verdicts, only)
         except DjangoValidationError as exc:
             return self.problems(model_errors(exc))
         return []
@@ -99,3 +144,67 @@ class RowValidator:
         return [
             (path.lstrip("/"), str(message)) for path, message in member_errors(detail, self.schema)
         ]
+
+
+def upsert(model, instances, unique_fields, update_fields):
+    """Insert ``instances``, updating ``update_fields`` of the stored rows they clash
+    with on ``unique_fields`` (INSERT ... ON CONFLICT DO UPDATE); their primary keys are
+    not read back.
+
+    On PostgreSQL the rows are streamed with COPY into a temporary table, then moved
+    with one statement: Django's ``bulk_create`` prepares every value of every row in
+    Python (``pre_save``, ``get_db_prep_save``), the slowest part of a bulk load. A value
+    goes as it is, but JSON, dumped by orjson, and the timestamps Django sets on save.
+    Elsewhere: ``bulk_create``.
+    """
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(
+            instances,
+            update_conflicts=True,
+            unique_fields=unique_fields,
+            update_fields=update_fields,
+        )
+        return
+    meta = model._meta
+    now = timezone.now()
+    columns, readers = [], []
+    for field in meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(field.column)
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            readers.append(lambda instance, now=now: now)
+        elif isinstance(field, models.JSONField) and field.encoder is None:
+            readers.append(_json_reader(field.attname))
+        else:
+            readers.append(operator.attrgetter(field.attname))
+    quote = connection.ops.quote_name
+    table, stage = quote(meta.db_table), quote(f"upsert_{meta.db_table}")
+    names = ", ".join(quote(column) for column in columns)
+    keys = ", ".join(quote(meta.get_field(name).column) for name in unique_fields)
+    updates = ", ".join(
+        f"{quote(column)} = EXCLUDED.{quote(column)}"
+        for column in (meta.get_field(name).column for name in update_fields)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} AS "
+            f"SELECT {names} FROM {table} WITH NO DATA"
+        )
+        with cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+            for instance in instances:
+                copy.write_row([read(instance) for read in readers])
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} "
+            f"ON CONFLICT ({keys}) DO UPDATE SET {updates}"
+        )
+        cursor.execute(f"TRUNCATE {stage}")
+
+
+def _json_reader(attname):
+    def read(instance):
+        value = instance.__dict__[attname]
+        return None if value is None else orjson.dumps(value).decode()
+
+    return read

@@ -39,21 +39,56 @@ _ORDERED_KINDS = {"number", "datetime", "date", "time", "duration"}
 
 def decide(condition, instance):
     """The truth of ``condition`` (a ``Q``) for ``instance``: True, False or None."""
-    if isinstance(condition, Q):
-        results = [decide(child, instance) for child in condition.children]
-        result = _all(results) if condition.connector == Q.AND else _any(results)
-        return None if result is None else (not result if condition.negated else result)
-    if isinstance(condition, tuple):
-        path, expected = condition
-        return _lookup(instance, path, expected)
-    raise Undecidable(condition)
+    return _plan(condition, "judge")(instance)
 
 
 def referenced_fields(condition):
     """The names of the fields ``condition`` refers to (Django skips a constraint when
     validation excludes one of them)."""
+    return _plan(condition, "fields")
+
+
+# A condition's parts, taken apart once (conditions are the models' own, long-lived):
+# id(condition) -> (condition, judge, fields).
+_plans = {}
+
+
+def _plan(condition, part):
+    plan = _plans.get(id(condition))
+    if plan is None or plan[0] is not condition:
+        plan = (condition, _judge(condition), frozenset(_fields(condition)))
+        _plans[id(condition)] = plan
+    return plan[1] if part == "judge" else plan[2]
+
+
+def _judge(condition):
+    """A function deciding ``condition`` for an instance, as ``decide`` says."""
     if isinstance(condition, Q):
-        return {name for child in condition.children for name in referenced_fields(child)}
+        children = [_judge(child) for child in condition.children]
+        combine = _all if condition.connector == Q.AND else _any
+        negated = condition.negated
+
+        def judge(instance):
+            result = combine([child(instance) for child in children])
+            return None if result is None else (not result if negated else result)
+
+        return judge
+    if isinstance(condition, tuple):
+        path, expected = condition
+        name, _, lookup = path.partition(LOOKUP_SEP)
+        return lambda instance: _lookup(instance, name, lookup or "exact", expected, path)
+
+    def undecidable(instance):
+        raise Undecidable(condition)
+
+    return undecidable
+
+
+def _fields(condition):
+    if isinstance(condition, Q):
+        return {name for child in condition.children for name in _fields(child)}
+    if not isinstance(condition, tuple):
+        return set()  # an expression: undecidable here, Django's validation names its fields
     path, expected = condition
     names = {path.split(LOOKUP_SEP)[0]}
     if isinstance(expected, F):
@@ -73,9 +108,7 @@ def _any(results):
     return None if None in results else False
 
 
-def _lookup(instance, path, expected):
-    name, _, lookup = path.partition(LOOKUP_SEP)
-    lookup = lookup or "exact"
+def _lookup(instance, name, lookup, expected, path):
     value = _field_value(instance, name)
     if lookup == "isnull":
         return (value is None) is bool(expected)

@@ -26,13 +26,15 @@ from django.db import models, router
 from . import conditions
 
 
-def clean_for_write(instance, exclude=(), loaded=(), verdicts=None):
+def clean_for_write(instance, exclude=(), loaded=(), verdicts=None, only=None):
     """``instance.full_clean(exclude=exclude)`` short of uniqueness: the same errors, but
     none of a uniqueness rule.
 
     ``loaded``: foreign keys whose related instance the caller has just read from the
     database (and assigned), so their existence is not asked again. ``verdicts``: a
-    ``FieldVerdicts`` to judge the fields with, for a caller validating many rows.
+    ``FieldVerdicts`` to judge the fields with, for a caller validating many rows, and
+    ``only``: the fields a new row sets, the others holding the model's defaults (see
+    ``FieldVerdicts.clean_fields``).
     """
     exclude = set(exclude)
     errors = {}
@@ -40,7 +42,7 @@ def clean_for_write(instance, exclude=(), loaded=(), verdicts=None):
         if verdicts is None:
             instance.clean_fields(exclude=exclude | set(loaded))
         else:
-            verdicts.clean_fields(instance, exclude | set(loaded))
+            verdicts.clean_fields(instance, exclude | set(loaded), only)
     except ValidationError as exc:
         errors = exc.update_error_dict(errors)
     try:
@@ -54,18 +56,19 @@ def clean_for_write(instance, exclude=(), loaded=(), verdicts=None):
             if not isinstance(constraint, models.CheckConstraint):
                 continue
             try:
-                _check(constraint, model, instance, exclude, using)
+                _check(constraint, model, instance, exclude, using, verdicts)
             except ValidationError as exc:
                 errors = exc.update_error_dict(errors)
     if errors:
         raise ValidationError(errors)
 
 
-def _check(constraint, model, instance, exclude, using):
+def _check(constraint, model, instance, exclude, using, verdicts=None):
     if conditions.referenced_fields(constraint.condition) & exclude:
         return  # as Django does: a rule on an excluded field is not this validation's
+    decide = conditions.decide if verdicts is None else verdicts.decide
     try:
-        if conditions.decide(constraint.condition, instance) is not False:
+        if decide(constraint.condition, instance) is not False:
             return
     except conditions.Undecidable:
         pass
@@ -123,12 +126,59 @@ class FieldVerdicts:
     LIMIT = 10_000
     _UNSEEN = object()
 
-    def __init__(self):
+    def __init__(self, model, exclude=()):
         self._seen = {}
+        self._condition_fields = {}  # id(condition) -> the attnames it reads
+        self._decided = {}
+        self.model = model
+        # The defaults' verdicts, judged once: a new row leaves most fields at them.
+        self.default_errors = {}
+        try:
+            self.clean_fields(model(), set(exclude))
+        except ValidationError as exc:
+            self.default_errors = exc.error_dict
 
-    def clean_fields(self, instance, exclude):
+    def decide(self, condition, instance):
+        """``conditions.decide``, remembered: a condition's truth depends on the values of
+        the fields it reads alone."""
+        attnames = self._condition_fields.get(id(condition))
+        if attnames is None:
+            meta = instance._meta
+            attnames = tuple(
+                meta.pk.attname if name == "pk" else meta.get_field(name).attname
+                for name in sorted(conditions.referenced_fields(condition))
+            )
+            self._condition_fields[id(condition)] = attnames
+        values = [instance.__dict__.get(attname) for attname in attnames]
+        if not all(type(value) in _REMEMBERED_TYPES for value in values):
+            return conditions.decide(condition, instance)
+        key = (id(condition), *((type(value), value) for value in values))
+        verdict = self._decided.get(key, self._UNSEEN)
+        if verdict is self._UNSEEN:
+            try:
+                verdict = conditions.decide(condition, instance)
+            except conditions.Undecidable as exc:
+                verdict = exc
+            if len(self._decided) < self.LIMIT * 10:
+                self._decided[key] = verdict
+        if isinstance(verdict, conditions.Undecidable):
+            raise verdict
+        return verdict
+
+    def clean_fields(self, instance, exclude, only=None):
+        """``only``: the fields ``instance`` (a new row) sets; the others hold the
+        defaults, whose verdicts are known."""
         errors = {}
-        for field in instance._meta.fields:
+        if only is not None:
+            errors = {
+                name: messages
+                for name, messages in self.default_errors.items()
+                if name not in only and name not in exclude
+            }
+        fields = instance._meta.fields
+        if only is not None:
+            fields = [field for field in fields if field.name in only]
+        for field in fields:
             if field.name in exclude or field.generated:
                 continue
             raw = getattr(instance, field.attname)

@@ -17,10 +17,9 @@ again updates what it created, and leaves unchanged what it would not change.
 from collections import Counter
 
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, transaction
-from django.utils import timezone
+from django.db import DatabaseError, transaction
 
-from config.bulk import RowValidator
+from config.bulk import RowValidator, upsert
 from config.jsonapi.relations import Relationship
 from tracks.models import Track
 from tracks.serializers import TrackSerializer
@@ -98,25 +97,33 @@ class CatalogLoader:
     # A batch
 
     def load_batch(self, batch):
+        groups, good = self.validate_batch(batch)
+        if not self.stopped:
+            self.write_batch(groups, good)
+        self.previous_products = groups
+
+    def validate_batch(self, batch):
+        """Validate a batch, reporting its problems in the order of the file: (its
+        products by UPC, its good rows as ``(row, track or None)``)."""
         rows = [row for row in batch if isinstance(row, Row)]  # the others: a reader's problems
         groups, row_groups = self.group_products(rows)
         self.resolve_products(groups)
         results = self.resolve_tracks(rows, row_groups)
         good = []
-        for entry in batch:  # problems in the order of the file
+        for entry in batch:
             track = results.get(id(entry), entry if isinstance(entry, list) else [entry])
             if isinstance(track, list):
                 self.fail(*track)
             else:
                 good.append((entry, track))
-        if self.stopped:
-            return
+        return groups, good
+
+    def write_batch(self, groups, good):
         try:
             with transaction.atomic():
                 self.write(groups, good)
-        except IntegrityError:
+        except DatabaseError:  # a clash with a row written meanwhile, say
             self.write_one_by_one(groups, good)
-        self.previous_products = groups
 
     def group_products(self, rows):
         """The batch's products by UPC (one ``Group`` each), and each row's group. Rows of
@@ -152,7 +159,7 @@ class CatalogLoader:
             group.problems.append((row.product_pointer("upc-code"), message))
         if not group.problems:
             group.upc = group.attrs["upc_code"]
-            group.instance = Product(**group.attrs)
+            group.instance = self.products.new(group.attrs)
         return group
 
     def disagreeing(self, row, group, earlier):
@@ -202,7 +209,8 @@ class CatalogLoader:
             self.relate_product(group)
             if group.problems:
                 continue
-            problems = self.products.clean(instance, ("label", "language"))
+            only = None if values is not None else {*group.attrs, "label", "language"}
+            problems = self.products.clean(instance, ("label", "language"), only)
             group.problems += _at(group.row.product_pointer, problems)
             if not group.problems:
                 group.action = _action(group.stored, instance)
@@ -321,10 +329,10 @@ class CatalogLoader:
             problems = self.tracks.missing(attributes)
             if problems:
                 return _at(pointer, problems), None
-            track = Track(**attrs)
+            track = self.tracks.new(attrs)
             previous = None
         else:
-            track = Track.from_db(None, names, values)
+            track = self.tracks.stored(names, values)
             previous = dict(track.__dict__)
             for name, value in attrs.items():
                 setattr(track, name, value)
@@ -335,7 +343,9 @@ class CatalogLoader:
                 return [(pointer("audio-language"), found)], None
             track.audio_language = found
         track._import_previous = previous
-        return _at(pointer, self.tracks.clean(track, ("product", "audio_language"))), track
+        only = None if values is not None else {*attrs, "product", "audio_language"}
+        problems = self.tracks.clean(track, ("product", "audio_language"), only)
+        return _at(pointer, problems), track
 
     def unique(self, row, group, track, positions, taken, isrcs):
         """The track's uniqueness within its product, against the rows before it in the
@@ -365,13 +375,13 @@ class CatalogLoader:
     # Writing
 
     def write(self, groups, tracks):
-        now = timezone.now()
-        products = [g for g in groups.values() if g.action in ("created", "updated")]
-        for group in products:
-            group.instance.updated_at = now
+        """The batch's products, then its tracks, each in one statement (or a COPY); what
+        is unchanged is not written. Counted once both are written."""
+        done = Counter()
+        products = [g.instance for g in groups.values() if g.action in ("created", "updated")]
         if products:
             Product.objects.bulk_create(
-                [group.instance for group in products],
+                products,
                 update_conflicts=True,
                 unique_fields=["upc_code"],
                 update_fields=_written_fields(Product, ["upc_code"]),
@@ -382,20 +392,16 @@ class CatalogLoader:
                 continue
             track.product = track.product  # the product's id, now that it has one
             action = _action(track._import_previous, track)
-            self.counts[f"tracks {action}"] += 1
+            done[f"tracks {action}"] += 1
             if action != "unchanged":
-                track.updated_at = now
                 writes.append(track)
         if writes:
-            Track.objects.bulk_create(
-                writes,
-                update_conflicts=True,
-                unique_fields=["product", "isrc_code"],
-                update_fields=_written_fields(Track, ["product", "isrc_code"]),
-            )
+            unique = ["product", "isrc_code"]
+            upsert(Track, writes, unique, _written_fields(Track, unique))
         for group in groups.values():
             if group.action:
-                self.counts[f"products {group.action}"] += 1
+                done[f"products {group.action}"] += 1
+        self.counts.update(done)
 
     def write_one_by_one(self, groups, tracks):
         """The batch's writes were refused: write each product and track on its own, so

@@ -10,6 +10,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from stdnum import ean
 
+from config.reporting import Report
+from products.catalog.formats import CsvReader
+from products.catalog.loader import CatalogLoader
 from products.models import Label, Language, Product
 from tests.factories import default_organization, make_label, make_organization, make_product
 from tracks.models import Track
@@ -293,6 +296,35 @@ def test_a_track_position_taken_by_a_stored_track_is_refused(tmp_path):
         isrc(101): 3,
         isrc(102): 1,
     }
+
+
+def test_a_batch_refused_by_the_database_is_written_row_by_row(tmp_path):
+    """A track stored meanwhile (by someone else, after the batch was validated) takes a
+    position: the batch's statement is refused, its rows are written one by one and only
+    the one at fault fails, with the API's words."""
+    load(write(tmp_path, "first.csv", csv_text(album_rows(1, tracks=1))))
+    path = write(tmp_path, "more.csv", csv_text(album_rows(1, tracks=3)))
+    report = io.StringIO()
+    command = type("Command", (), {"stdout": io.StringIO(), "stderr": report})()
+    loader = CatalogLoader(default_organization(), Report(command))
+    groups, good = loader.validate_batch(list(CsvReader(path)))
+    product = Product.objects.get()
+    Track.objects.create(product=product, title="Meanwhile", track_number=3, volume_number=1,
+                         isrc_code=isrc(999), artist=["Other"], audio_language_id="en")  # fmt: skip
+
+    loader.write_batch(groups, good)
+
+    assert report.getvalue() == (
+        f"{path}: line 4: /isrc-code: Track with this Product, Volume number and Track number "
+        "already exists."
+    )
+    assert loader.counts["rows failed"] == 1
+    assert (loader.counts["tracks created"], loader.counts["tracks unchanged"]) == (1, 1)
+    assert sorted(Track.objects.values_list("track_number", "title")) == [
+        (1, "Song 1.1"),
+        (2, "Song 1.2"),
+        (3, "Meanwhile"),
+    ]
 
 
 def test_dry_run_validates_and_writes_nothing(tmp_path):
