@@ -108,13 +108,23 @@ class Reader:
     def position(self):
         return self.counter.position
 
+    def line(self):
+        """The line being read, for a problem that stops the reading (None: unknown)."""
+        records = getattr(self, "records", None)
+        return records.line_num if records is not None else None
+
     def __iter__(self):
         binary = io.BufferedReader(self.counter, buffer_size=1 << 16)
         with io.TextIOWrapper(binary, encoding="utf-8-sig", newline="") as text:
             try:
                 yield from self.rows(text)
-            except UnicodeDecodeError as exc:
-                yield Problem(self.path, "file", "", f"not UTF-8 text: {exc.reason}.")
+            except (UnicodeDecodeError, csv.Error) as exc:
+                line = self.line()
+                where = f"line {line}" if line else "file"
+                reason = (
+                    f"not UTF-8 text: {exc.reason}" if isinstance(exc, UnicodeDecodeError) else exc
+                )
+                yield Problem(self.path, where, "", f"{reason}; the rest of the file is not read.")
 
 
 # CSV
@@ -181,7 +191,7 @@ class CsvReader(Reader):
     """Rows of a catalog CSV file (see the module's docstring)."""
 
     def rows(self, text):
-        records = csv.reader(text)
+        self.records = records = csv.reader(text)
         header = next(records, None)
         if header is None:
             return

@@ -269,6 +269,24 @@ def test_unknown_and_read_only_columns_refuse_the_file(tmp_path):
     assert "tracks: 3 created" in out
 
 
+def test_unreadable_files_are_reported_not_raised(tmp_path):
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(csv_text(album_rows(1)).encode() + "é,x\n".encode("latin-1"))
+    nul = write(tmp_path, "nul.csv", csv_text(album_rows(2, tracks=2, title="a\x00b")))
+    huge = write(tmp_path, "huge.csv", csv_text(album_rows(3, tracks=1, title="x" * 200_000)))
+    message, out, err = run_failing(latin, nul, huge)
+    assert message == "4 row(s) failed (reported above); the rest were loaded."
+    lines = err.splitlines()
+    assert lines[0].startswith(f"{latin}: file: not UTF-8 text: invalid continuation byte")
+    assert lines[1] == f"{nul}: line 2: /title: Null characters are not allowed."
+    assert lines[2] == f"{nul}: line 3: /title: Null characters are not allowed."
+    assert lines[3].startswith(f"{huge}: line 2: field larger than field limit")
+    assert lines[0].endswith("; the rest of the file is not read.")
+    assert lines[3].endswith("; the rest of the file is not read.")
+    assert "products: 1 created" in out  # nul.csv's product: only its tracks are refused
+    assert not Track.objects.exists()
+
+
 def test_rows_of_one_product_must_agree(tmp_path):
     rows = album_rows(1)
     rows[2][HEADER.index("product.name")] = "Another name"
