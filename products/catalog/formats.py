@@ -17,6 +17,7 @@ product alone); the loader takes rows whatever file they came from:
 import csv
 import io
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -144,22 +145,19 @@ def _cell_reader(field):
     return None
 
 
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 def _integer(text):
-    try:
-        return int(text) if text.strip() == text else text
-    except ValueError:
-        return text
+    return int(text) if _INTEGER.fullmatch(text) else text
 
 
 def _number(text):
-    try:
-        number = float(text)
-    except ValueError:
-        return text
-    if number != number or number in (float("inf"), float("-inf")):
-        return text  # JSON has no NaN nor infinity
-    whole = _integer(text)
-    return whole if isinstance(whole, int) else number
+    """A JSON-like number (no NaN or infinity, which JSON cannot send)."""
+    if _INTEGER.fullmatch(text):
+        return int(text)
+    return float(text) if _NUMBER.fullmatch(text) else text
 
 
 def _json(text):

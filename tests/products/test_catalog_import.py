@@ -607,6 +607,51 @@ def test_ddex_release_becomes_a_product_with_its_tracks(tmp_path):
     assert entry["line"] == 28
 
 
+def recording(reference, isrc_code, title):
+    return f"""<SoundRecording><ResourceReference>{reference}</ResourceReference>
+      <SoundRecordingEdition><ResourceId><ISRC>{isrc_code}</ISRC></ResourceId>
+      </SoundRecordingEdition><DisplayTitleText>{title}</DisplayTitleText>
+      <DisplayArtistName>Duo</DisplayArtistName></SoundRecording>"""
+
+
+def item(number, reference):
+    return (
+        f"<ResourceGroupContentItem><SequenceNumber>{number}</SequenceNumber>"
+        f"<ReleaseResourceReference>{reference}</ReleaseResourceReference>"
+        "</ResourceGroupContentItem>"
+    )
+
+
+def test_ddex_discs_are_volumes_and_a_release_without_recordings_is_a_product(tmp_path):
+    message = f"""<?xml version="1.0"?>
+    <NewReleaseMessage xmlns="http://ddex.net/xml/ern/43" LanguageAndScriptCode="en">
+      <PartyList><Party><PartyReference>PL</PartyReference>
+        <PartyName><FullName>Disc Label</FullName></PartyName></Party></PartyList>
+      <ResourceList>{recording("A1", isrc(1), "One")}{recording("A2", isrc(2), "Two")}
+        {recording("A3", isrc(3), "Three")}</ResourceList>
+      <ReleaseList>
+        <Release><ReleaseReference>R0</ReleaseReference><ReleaseId><ICPN>{upc(61)}</ICPN>
+          </ReleaseId><DisplayTitleText>Double</DisplayTitleText>
+          <ReleaseLabelReference>PL</ReleaseLabelReference>
+          <ResourceGroup>
+            <ResourceGroup><SequenceNumber>1</SequenceNumber>{item(1, "A1")}{item(2, "A2")}
+            </ResourceGroup>
+            <ResourceGroup><SequenceNumber>2</SequenceNumber>{item(1, "A3")}</ResourceGroup>
+          </ResourceGroup></Release>
+        <Release><ReleaseReference>R1</ReleaseReference><ReleaseId><ICPN>{upc(62)}</ICPN>
+          </ReleaseId><DisplayTitleText>Coming soon</DisplayTitleText>
+          <ReleaseLabelReference>PL</ReleaseLabelReference></Release>
+      </ReleaseList>
+    </NewReleaseMessage>"""
+    out, err = load(write(tmp_path, "double.xml", message))
+    assert err == ""
+    assert "products: 2 created" in out and "tracks: 3 created" in out
+    assert sorted(
+        Track.objects.values_list("product__name", "volume_number", "track_number", "title")
+    ) == [("Double", 1, 1, "One"), ("Double", 1, 2, "Two"), ("Double", 2, 1, "Three")]
+    assert Product.objects.get(upc_code=upc(62)).tracks.count() == 0
+
+
 def test_ddex_entities_and_doctypes_are_refused(tmp_path):
     bomb = write(
         tmp_path,
