@@ -19,7 +19,7 @@ from django.utils.text import Truncator
 from django.utils.translation import ngettext
 
 from config.jsonapi import tenancy
-from organizations.admin import OrganizationScopedAdmin
+from organizations.admin import JSON_FIELDS, OrganizationScopedAdmin
 
 from . import processing
 from .models import Collection, CollectionTrack, Status
@@ -84,6 +84,7 @@ def tracks_url(collection):
 
 class PlayerThemeAdmin(OrganizationScopedAdmin):
     form = PlayerThemeForm
+    formfield_overrides = JSON_FIELDS
 
     @admin.display(description="player colour", ordering="player_color")
     def player_color_swatch(self, obj):
@@ -104,7 +105,14 @@ class PlayerThemeAdmin(OrganizationScopedAdmin):
 
 @admin.register(Collection)
 class CollectionAdmin(PlayerThemeAdmin):
-    list_display = ["title", "organization", "track_count", "player_color_swatch", "created_at"]
+    list_display = [
+        "title",
+        "cover",
+        "organization",
+        "track_count",
+        "player_color_swatch",
+        "created_at",
+    ]
     list_filter = [("organization", admin.RelatedOnlyFieldListFilter)]  # no foreign names
     search_fields = ["title", "organization_index"]
     list_select_related = ["organization"]
@@ -166,6 +174,7 @@ class CollectionAdmin(PlayerThemeAdmin):
 class CollectionTrackAdmin(PlayerThemeAdmin):
     list_display = [
         "title",
+        "cover",
         "collection",
         "status",
         "duration_display",

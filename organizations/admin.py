@@ -9,6 +9,7 @@ organizations' admins manage their members and applications. The rows follow eac
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models
 
 from config.jsonapi import tenancy
 
@@ -52,6 +53,18 @@ class StoredFieldsForm(forms.ModelForm):
         rule = (error.params or {}).get("unique_check") if field == NON_FIELD_ERRORS else None
         shown = [name for name in rule or () if name in self.fields]
         return shown[-1] if shown and len(shown) < len(rule) else field
+
+
+class JSONField(forms.JSONField):
+    """A JSON member's box: empty for no value, rather than "null" (either reads as none)."""
+
+    def prepare_value(self, value):
+        return "" if value is None else super().prepare_value(value)
+
+
+JSON_WIDGET = forms.Textarea(attrs={"rows": 4, "cols": 80, "class": "vLargeTextField"})
+# For a ModelAdmin's formfield_overrides: every JSON member in that box.
+JSON_FIELDS = {models.JSONField: {"form_class": JSONField, "widget": JSON_WIDGET}}
 
 
 class OrganizationScopedAdmin(admin.ModelAdmin):

@@ -1,4 +1,6 @@
-"""Soundcheck in the admin: checks, and tracks (campaigns too) with their levels inline.
+"""Soundcheck in the admin: checks; standard (and playlist) tracks; and campaigns, the
+tracks of type campaign, in an entry of their own (the proxy model Campaign) with their
+dates and milestones first. Tracks and campaigns have their levels inline.
 
 A level's checks are chosen in the level's own form, in order (the "chosen" box keeps the
 order they were added in). The levels are saved as the API saves them: the whole set is
@@ -9,32 +11,23 @@ their id once created, as in the API; a check that a track uses cannot be delete
 "protected" page lists the levels using it).
 """
 
+import datetime
+
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import ValidationError
-from django.db import models
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from config.jsonapi import tenancy
-from organizations.admin import OrganizationScopedAdmin
+from organizations.admin import JSON_FIELDS, JSON_WIDGET, JSONField, OrganizationScopedAdmin
 
 from . import certification
 from .levels import replace_levels, resolve_levels, validate_levels_shape
-from .models import Check, Level, SoundcheckTrack
+from .models import Campaign, Check, Level, SoundcheckTrack, TrackType
 from .validators import validate_milestone_levels
-
-JSON_WIDGET = forms.Textarea(attrs={"rows": 4, "cols": 80, "class": "vLargeTextField"})
-
-
-class JSONField(forms.JSONField):
-    """An empty box for no value, rather than "null" (either is read back as none)."""
-
-    def prepare_value(self, value):
-        return "" if value is None else super().prepare_value(value)
-
 
 DATES = ("Dates", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]})
 
@@ -43,7 +36,7 @@ class SoundcheckAdmin(OrganizationScopedAdmin):
     """Checks and tracks: a new one is given one of the organizations the user may write
     in (preselected when there is only one); its organization and id then stay."""
 
-    formfield_overrides = {models.JSONField: {"form_class": JSONField, "widget": JSON_WIDGET}}
+    formfield_overrides = JSON_FIELDS
     readonly_fields = ["created_at", "updated_at"]
     list_select_related = ["organization"]
 
@@ -114,16 +107,19 @@ class CheckAdmin(SoundcheckAdmin):
         return format_html_join(
             ", ",
             '<a href="{}">{}</a>',
-            (
-                (reverse("admin:soundcheck_soundchecktrack_change", args=[t.pk]), t.slug)
-                for t in tracks
-            ),
+            ((reverse(track_change_url_name(t), args=[t.pk]), t.slug) for t in tracks),
         )
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change and {"name", "description"} & set(form.changed_data):
             certification.refresh_for_checks([obj.pk])  # certifications show both
+
+
+def track_change_url_name(track):
+    """A campaign's page is in the campaigns' entry, any other track's in the tracks'."""
+    model = "campaign" if track.track_type == TrackType.CAMPAIGN else "soundchecktrack"
+    return f"admin:soundcheck_{model}_change"
 
 
 class ChecksWidget(FilteredSelectMultiple):
@@ -332,7 +328,7 @@ class LevelInline(admin.StackedInline):
 
     # A track's levels are part of the track: whoever may change the track changes them.
     def track_admin(self):
-        return self.admin_site.get_model_admin(SoundcheckTrack)
+        return self.admin_site.get_model_admin(self.parent_model)  # tracks' or campaigns'
 
     def may_edit(self, request, obj):
         track_admin = self.track_admin()
@@ -358,71 +354,39 @@ class TrackAdminForm(forms.ModelForm):
         return self.cleaned_data.get("milestones") or []  # an emptied box: no milestones
 
 
-@admin.register(SoundcheckTrack)
-class SoundcheckTrackAdmin(SoundcheckAdmin):
+class CampaignForm(TrackAdminForm):
+    def __init__(self, *args, **kwargs):
+        """A campaign's type is not asked: it is a campaign, so the model's rules for
+        campaigns (dates required, milestones within them) apply from the first save."""
+        super().__init__(*args, **kwargs)
+        self.instance.track_type = TrackType.CAMPAIGN
+
+
+MAIN_FIELDS = ["organization", "slug", "name", "description", "owner_entity_ref", "group"]
+STATE = (
+    "State",
+    {
+        "fields": ["draft", "archived", "is_editable"],
+        "description": "A track that is not editable is changed here only: the API "
+        "refuses to change or delete it.",
+    },
+)
+BADGE = ("Badge and documentation", {"fields": ["badge_type", "badge", "documentation_url",
+                                                "support_channel"]})  # fmt: skip
+ENTITIES = ("Entities", {"fields": ["filter", "exclude"]})
+CERTIFICATIONS = ("Certifications", {"fields": ["status"]})
+MILESTONES_HELP = (
+    'Milestones: [{"name": "Kick-off", "date": "2026-03-01", "level": 1}], dated within '
+    "the campaign, each level an ordinal of the levels below."
+)
+
+
+class TrackAdminBase(SoundcheckAdmin):
+    """What tracks and campaigns share: their levels inline, their status by level."""
+
     form = TrackAdminForm
     inlines = [LevelInline]
-    list_display = [
-        "slug",
-        "name",
-        "track_type",
-        "owner_entity_ref",
-        "draft",
-        "archived",
-        "is_editable",
-        "level_count",
-        "start_date",
-        "target_completion_date",
-        "organization",
-    ]
-    list_filter = [
-        "track_type",
-        "draft",
-        "archived",
-        "is_editable",
-        ("organization", admin.RelatedOnlyFieldListFilter),
-    ]
     search_fields = ["slug", "name", "description", "group", "owner_entity_ref"]
-    fieldsets = [
-        (
-            None,
-            {
-                "fields": [
-                    "organization",
-                    "slug",
-                    "name",
-                    "description",
-                    "owner_entity_ref",
-                    "group",
-                    "track_type",
-                ]
-            },
-        ),
-        (
-            "Campaign",
-            {
-                "fields": ["start_date", "target_completion_date", "milestones"],
-                "description": "A campaign has a start date and a target completion date. "
-                'Milestones: [{"name": "Kick-off", "date": "2026-03-01", "level": 1}], '
-                "dated within the campaign, each level an ordinal of the levels below.",
-            },
-        ),
-        (
-            "State",
-            {
-                "fields": ["draft", "archived", "is_editable"],
-                "description": "A track that is not editable is changed here only: the API "
-                "refuses to change or delete it.",
-            },
-        ),
-        (
-            "Badge and documentation",
-            {"fields": ["badge_type", "badge", "documentation_url", "support_channel"]},
-        ),
-        ("Entities", {"fields": ["filter", "exclude"]}),
-        ("Certifications", {"fields": ["status"]}),
-        DATES,
-    ]
     readonly_fields = ["status", *SoundcheckAdmin.readonly_fields]
 
     def get_queryset(self, request):
@@ -464,3 +428,118 @@ class SoundcheckTrackAdmin(SoundcheckAdmin):
         if not add and any(getattr(formset, "replaced", False) for formset in formsets):
             message.append({"changed": {"fields": ["levels"]}})
         return message
+
+
+@admin.register(SoundcheckTrack)
+class SoundcheckTrackAdmin(TrackAdminBase):
+    """Standard and playlist tracks; campaigns have their own entry (CampaignAdmin)."""
+
+    list_display = [
+        "slug",
+        "name",
+        "track_type",
+        "owner_entity_ref",
+        "draft",
+        "archived",
+        "is_editable",
+        "level_count",
+        "organization",
+    ]
+    list_filter = [
+        "track_type",
+        "draft",
+        "archived",
+        "is_editable",
+        ("organization", admin.RelatedOnlyFieldListFilter),
+    ]
+    fieldsets = [
+        (None, {"fields": [*MAIN_FIELDS, "track_type"]}),
+        STATE,
+        BADGE,
+        ENTITIES,
+        (
+            "Schedule",
+            {
+                "fields": ["start_date", "target_completion_date", "milestones"],
+                "classes": ["collapse"],
+                "description": "Optional for a track that is not a campaign. " + MILESTONES_HELP,
+            },
+        ),
+        CERTIFICATIONS,
+        DATES,
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).exclude(track_type=TrackType.CAMPAIGN)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "track_type":  # a campaign is added under Campaigns
+            kwargs["choices"] = [c for c in TrackType.choices if c[0] != TrackType.CAMPAIGN]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+
+class PeriodFilter(admin.SimpleListFilter):
+    """Where a campaign stands today."""
+
+    title = "period"
+    parameter_name = "period"
+
+    def lookups(self, request, model_admin):
+        return [("upcoming", "Upcoming"), ("running", "Running"), ("ended", "Ended")]
+
+    def queryset(self, request, queryset):
+        today = datetime.date.today()
+        return {
+            "upcoming": lambda: queryset.filter(start_date__gt=today),
+            "running": lambda: queryset.filter(
+                start_date__lte=today, target_completion_date__gte=today
+            ),
+            "ended": lambda: queryset.filter(target_completion_date__lt=today),
+        }.get(self.value(), lambda: queryset)()
+
+
+@admin.register(Campaign)
+class CampaignAdmin(TrackAdminBase):
+    """Soundcheck tracks of type campaign: their dates, milestones and levels. Validated by
+    the same code as any track's (the model's clean() and soundcheck/levels.py)."""
+
+    form = CampaignForm
+    list_display = [
+        "slug",
+        "name",
+        "start_date",
+        "target_completion_date",
+        "milestone_count",
+        "level_count",
+        "draft",
+        "archived",
+        "organization",
+    ]
+    list_filter = [
+        PeriodFilter,
+        "draft",
+        "archived",
+        "is_editable",
+        ("organization", admin.RelatedOnlyFieldListFilter),
+    ]
+    date_hierarchy = "start_date"
+    fieldsets = [
+        (None, {"fields": MAIN_FIELDS}),
+        (
+            "Dates and milestones",
+            {
+                "fields": ["start_date", "target_completion_date", "milestones"],
+                "description": "A campaign has a start date and a target completion date, "
+                "not before the start. " + MILESTONES_HELP,
+            },
+        ),
+        STATE,
+        BADGE,
+        ENTITIES,
+        CERTIFICATIONS,
+        DATES,
+    ]
+
+    @admin.display(description="milestones")
+    def milestone_count(self, obj):
+        return len(obj.milestones or [])

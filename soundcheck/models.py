@@ -189,7 +189,7 @@ class SoundcheckTrack(TimeStampedModel):
                     )
         if start and target and target < start:
             errors["target_completion_date"] = ValidationError(
-                "The target completion date is not before the start date.",
+                "The target completion date cannot be before the start date.",
                 "before_start",
                 params={"fields": ["start_date", "target_completion_date"]},
             )
@@ -199,6 +199,22 @@ class SoundcheckTrack(TimeStampedModel):
             errors["milestones"] = exc
         if errors:
             raise ValidationError(errors)
+
+
+class CampaignManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(track_type=TrackType.CAMPAIGN)
+
+
+class Campaign(SoundcheckTrack):
+    """The Soundcheck tracks of type campaign: the admin's own entry for campaigns. The
+    same rows and rules as any track; the manager finds campaigns only."""
+
+    objects = CampaignManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "campaign"
 
 
 class LevelQuerySet(models.QuerySet):

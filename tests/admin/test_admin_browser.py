@@ -62,6 +62,7 @@ def test_admin_refuses_a_remix_cycle(live_server, browser_page):
     log_in(page, live_server)
 
     page.goto(f"{live_server.url}/admin/tracks/track/{original.pk}/change/")
+    page.click("fieldset summary:has-text('Audius: remixes, stems and covers')")  # folded
     choose(page, "remix_of", "Remix Song")
     page.click("input[name=_save]")
     assert "would make a cycle" in page.inner_text(".field-remix_of")

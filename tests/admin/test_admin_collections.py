@@ -6,34 +6,24 @@ what may be edited, processing started again, and each organization's rows kept 
 import io
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django_tasks_db.models import DBTaskResult
 
 from collections_app import covers
-from collections_app.models import CollectionTrack, Status
+from collections_app.models import Collection, CollectionTrack, Status
 from tests.collections.media_files import make_image, write_audio
-from tests.factories import make_collection, make_collection_track, make_organization
+from tests.factories import (
+    default_organization,
+    make_collection,
+    make_collection_track,
+    make_organization,
+)
 
-from .test_admin_organizations import PASSWORD, log_in, staff
+from .test_admin_organizations import log_in, staff
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 ADMIN = "/admin/collections_app"
-
-
-@pytest.fixture
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.MEDIA_ROOT.mkdir()
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def superuser_page(live_server, browser_page):
-    get_user_model().objects.create_superuser("root", "root@example.com", PASSWORD)
-    log_in(browser_page, live_server, "root")
-    return browser_page
 
 
 def rows(page, column):
@@ -65,6 +55,10 @@ def test_collections_are_listed_with_their_track_counts_to_their_organizations(
     page.goto(f"{live_server.url}{ADMIN}/collection/")
     assert rows(page, "track_count") == {"Album": "3", "Empty": "0", "Their Album": "1"}
     assert rows(page, "player_color_swatch")["Album"].strip() == "#1DB954"
+    # The cover's thumbnail in the list, where there is a cover.
+    icon = default_storage.url(album.cover_files["icon"]["name"])
+    thumbnails = page.locator("#result_list td.field-cover img.cover-thumbnail")
+    assert [thumbnails.nth(n).get_attribute("src") for n in range(thumbnails.count())] == [icon]
 
     page.click("#result_list td.field-track_count a:text-is('3')")
     page.wait_for_url("**/collectiontrack/?collection__id__exact=*")
@@ -171,3 +165,62 @@ def test_a_failed_track_is_found_by_status_corrected_and_processed_again(
     task = DBTaskResult.objects.get()
     assert task.task_path == "collections_app.processing.process_track"
     assert task.args_kwargs["args"] == [str(failed.pk), 1]
+
+
+def test_collections_are_added_validated_searched_and_deleted_after_their_tracks(
+    live_server, superuser_page, media_root
+):
+    page = superuser_page
+    default_organization()
+    theirs = make_organization(name="Theirs")
+    make_collection(title="Their Album", organization=theirs)
+    base = f"{live_server.url}{ADMIN}/collection/"
+
+    # Added: the model's rules (a colour, metadata an object) as errors at their fields.
+    page.goto(f"{base}add/")
+    page.select_option("#id_organization", label="Acme")
+    page.fill("#id_title", "Summer Hits")
+    page.fill("#id_player_color", "green")
+    page.fill("#id_metadata", "[1, 2]")
+    page.click("input[name=_save]")
+    page.wait_for_selector(".errornote")
+    assert "A colour is '#' and six hexadecimal digits" in page.inner_text(
+        ".field-player_color .errorlist"
+    )
+    assert page.inner_text(".field-metadata .errorlist") == "Metadata is a JSON object."
+    assert not Collection.objects.filter(title="Summer Hits").exists()
+
+    page.fill("#id_player_color", "#1db954")
+    page.fill("#id_metadata", '{"season": "summer"}')
+    page.click("input[name=_save]")
+    page.wait_for_selector(".messagelist .success")
+    summer = Collection.objects.get(title="Summer Hits")
+    assert (summer.organization.name, summer.player_color, summer.metadata) == (
+        "Acme",
+        "#1DB954",
+        {"season": "summer"},
+    )
+
+    # Searched and filtered by organization.
+    page.goto(f"{base}?q=summer")
+    assert rows(page, "organization") == {"Summer Hits": "Acme"}
+    page.goto(f"{base}?organization__id__exact={theirs.pk}")
+    assert rows(page, "organization") == {"Their Album": "Theirs"}
+
+    # A collection with tracks is not deleted before them.
+    song = make_collection_track(collection=summer, title="Song")
+    page.goto(f"{base}{summer.pk}/delete/")
+    assert page.locator("h1").inner_text() == "Cannot delete collection"
+    assert page.locator("#content ul li").all_inner_texts() == ["Collection track: Song"]
+    assert Collection.objects.filter(pk=summer.pk).exists()
+
+    page.goto(f"{live_server.url}{ADMIN}/collectiontrack/{song.pk}/delete/")
+    page.click("input[type=submit]")
+    page.wait_for_selector(".messagelist .success")
+    assert rows(page, "collection") == {}
+    page.goto(f"{base}{summer.pk}/delete/")
+    page.click("input[type=submit]")
+    page.wait_for_selector(".messagelist .success")
+    assert set(rows(page, "organization")) == {"Their Album"}
+    assert not CollectionTrack.objects.exists()
+    assert not Collection.objects.filter(pk=summer.pk).exists()

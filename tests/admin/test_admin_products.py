@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 
-from products.models import Product
+from products.models import Label, Product
 from tests.factories import make_label, make_product
 from tracks.models import Track
 
@@ -82,3 +82,35 @@ def test_products_are_searched_filtered_and_browsed_by_release_date(live_server,
     page.goto(base)
     assert "2026" in page.inner_text("nav.toplinks")  # the date hierarchy's years
     assert "Search Records" in page.inner_text("#changelist-filter")
+
+
+def test_a_release_is_deleted_after_its_tracks_and_a_label_after_its_releases(
+    live_server, browser_page
+):
+    label = make_label(name="Closing Records")
+    product = make_product(name="Last Album", label=label)
+    track = Track.objects.create(product=product, title="Last Song", track_number=1,
+                                 volume_number=1, isrc_code="ESA112600009", artist=["The Band"],
+                                 audio_language_id="en")  # fmt: skip
+    page = browser_page
+    log_in(page, live_server)
+    admin = f"{live_server.url}/admin"
+
+    def delete(url):
+        page.goto(f"{admin}/{url}/delete/")
+        if page.locator("h1").inner_text().startswith("Cannot delete"):
+            return page.locator("#content ul li").all_inner_texts()
+        page.click("input[type=submit]")
+        page.wait_for_selector(".messagelist .success")
+        return None
+
+    # Protected: Django's page names what still refers to them, and nothing is deleted.
+    assert delete(f"products/label/{label.pk}") == ["Product: Last Album"]
+    assert delete(f"products/product/{product.pk}") == ["Track: Last Song"]
+    assert Product.objects.filter(pk=product.pk).exists() and label.products.exists()
+
+    assert delete(f"tracks/track/{track.pk}") is None
+    assert delete(f"products/product/{product.pk}") is None
+    assert delete(f"products/label/{label.pk}") is None
+    assert not Track.objects.exists() and not Product.objects.exists()
+    assert not Label.objects.filter(pk=label.pk).exists()

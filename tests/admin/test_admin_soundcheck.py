@@ -1,28 +1,21 @@
-"""Soundcheck in the admin, in a real browser: checks, and campaigns with their levels and
-the levels' checks (in order) inline, validated by the same code as the API's; each
-organization's checks and tracks kept to it; a check in use cannot be deleted.
+"""Soundcheck in the admin, in a real browser: checks, standard tracks and campaigns (an
+entry of their own) with their levels and the levels' checks (in order) inline, validated
+by the same code as the API's; each organization's checks and tracks kept to it; a check
+in use cannot be deleted, one unused can. More campaign flows: test_admin_campaigns.py.
 """
 
 import json
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from soundcheck.levels import replace_levels, resolve_levels, validate_levels_shape
 from soundcheck.models import Certification, Check, CheckResult, SoundcheckTrack
 from tests.factories import default_organization, make_organization
 
-from .test_admin_organizations import PASSWORD, log_in, staff
+from .test_admin_organizations import log_in, staff
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 ADMIN = "/admin/soundcheck"
-
-
-@pytest.fixture
-def superuser_page(live_server, browser_page):
-    get_user_model().objects.create_superuser("root", "root@example.com", PASSWORD)
-    log_in(browser_page, live_server, "root")
-    return browser_page
 
 
 def make_check(slug, organization=None, **fields):
@@ -116,14 +109,15 @@ def test_a_superuser_creates_a_check_then_a_campaign_with_its_levels(live_server
     lifecycle = Check.objects.get(slug="lifecycle-defined")
     assert (lifecycle.organization, lifecycle.kind, lifecycle.rule) == (acme, "rule", rule)
 
-    # A campaign with two levels; the second's checks in the order they were added.
-    page.goto(f"{live_server.url}{ADMIN}/soundchecktrack/add/")
+    # A campaign with two levels; the second's checks in the order they were added. It is
+    # a campaign without being asked.
+    page.goto(f"{live_server.url}{ADMIN}/campaign/add/")
+    assert page.locator("#id_track_type").count() == 0
     page.select_option("#id_organization", label="Acme")
     page.fill("#id_slug", "q1-quality")
     page.fill("#id_name", "Q1 quality")
     page.fill("#id_description", "Every service tested by April")
     page.fill("#id_owner_entity_ref", "Group:Platform")
-    page.select_option("#id_track_type", "campaign")
     page.fill("#id_start_date", "2026-01-01")
     page.fill("#id_target_completion_date", "2026-03-31")
     milestones = [{"name": "Halfway", "date": "2026-02-15", "level": 2}]
@@ -142,12 +136,13 @@ def test_a_superuser_creates_a_check_then_a_campaign_with_its_levels(live_server
     page.wait_for_selector(".messagelist .success")
 
     track = SoundcheckTrack.objects.get()
-    assert (track.organization, track.owner_entity_ref, track.milestones, track.is_editable) == (
+    assert (track.track_type, track.organization, track.owner_entity_ref, track.milestones) == (
+        "campaign",
         acme,
         "group:default/platform",
         milestones,
-        False,
     )
+    assert track.is_editable is False
     assert saved_levels(track) == [
         (1, "Basic", ["has-readme"]),
         (2, "Production", ["runs-tests", "lifecycle-defined"]),
@@ -157,7 +152,14 @@ def test_a_superuser_creates_a_check_then_a_campaign_with_its_levels(live_server
     assert (certified.entity_ref, certified.highest_level) == ("component:default/payments", 1)
     row = page.locator("#result_list tbody tr:has(th a:text-is('q1-quality'))")
     assert row.locator("td.field-level_count").inner_text() == "2"
-    assert rows(page, "track_type") == {"q1-quality": "Campaign"}
+    assert rows(page, "milestone_count") == {"q1-quality": "1"}
+    # The check's page links to the campaign, in the campaigns' entry.
+    page.goto(f"{live_server.url}{ADMIN}/check/{lifecycle.pk}/change/")
+    page.click(".field-used_by a:text-is('q1-quality')")
+    page.wait_for_url(f"**{ADMIN}/campaign/{track.pk}/change/")
+    # Standard tracks are listed apart: the campaign is not among them.
+    page.goto(f"{live_server.url}{ADMIN}/soundchecktrack/")
+    assert "0 Soundcheck tracks" in page.inner_text("#changelist-form")
 
 
 def test_levels_are_validated_as_the_api_validates_them(live_server, superuser_page):
@@ -173,7 +175,7 @@ def test_levels_are_validated_as_the_api_validates_them(live_server, superuser_p
     )
     before = saved_levels(track)
 
-    page.goto(f"{live_server.url}{ADMIN}/soundchecktrack/{track.pk}/change/")
+    page.goto(f"{live_server.url}{ADMIN}/campaign/{track.pk}/change/")
     assert chosen(page, 1) == ["runs-tests (Runs tests)", "lifecycle-defined (Lifecycle defined)"]
     # A check in two levels, a campaign without its start, a milestone at no level.
     add_checks(page, 1, "has-readme (Has readme)")
@@ -218,6 +220,10 @@ def test_staff_see_their_organizations_checks_and_cannot_delete_one_in_use(
     their_check = make_check("has-readme", theirs, name="Their README")
     make_soundcheck_track("mine", [["has-readme"]], mine)
     their_track = make_soundcheck_track("theirs", [["has-readme"]], theirs)
+    dates = {"start_date": "2026-01-01", "target_completion_date": "2026-03-31"}
+    their_campaign = make_soundcheck_track(
+        "their-q1", [["has-readme"]], theirs, track_type="campaign", **dates
+    )
     staff("manager", mine, "editor", "soundcheck")
     page = browser_page
     log_in(page, live_server, "manager")
@@ -227,12 +233,20 @@ def test_staff_see_their_organizations_checks_and_cannot_delete_one_in_use(
     assert rows(page, "track_count") == {"has-readme": "1", "runs-tests": "0"}
     page.goto(f"{live_server.url}{ADMIN}/soundchecktrack/")
     assert rows(page, "level_count") == {"mine": "1"}
-    for url in (f"check/{their_check.pk}", f"soundchecktrack/{their_track.pk}"):
+    page.goto(f"{live_server.url}{ADMIN}/campaign/")
+    assert "0 campaigns" in page.inner_text("#changelist-form")
+    theirs_ = [f"check/{their_check.pk}", f"soundchecktrack/{their_track.pk}",
+               f"campaign/{their_campaign.pk}"]  # fmt: skip
+    for url in theirs_:
         page.goto(f"{live_server.url}{ADMIN}/{url}/change/")
         assert "Perhaps it was deleted?" in page.inner_text(".messagelist")
 
     # A new track is in their organization, with its checks to choose from.
     page.goto(f"{live_server.url}{ADMIN}/soundchecktrack/add/")
+    assert page.locator("#id_organization option:checked").inner_text() == "Mine"
+    options = page.locator("#id_levels-0-checks_from option").all_inner_texts()
+    assert options == ["has-readme (My README)", "runs-tests (Runs tests)"]
+    page.goto(f"{live_server.url}{ADMIN}/campaign/add/")  # a campaign too
     assert page.locator("#id_organization option:checked").inner_text() == "Mine"
     options = page.locator("#id_levels-0-checks_from option").all_inner_texts()
     assert options == ["has-readme (My README)", "runs-tests (Runs tests)"]
@@ -247,3 +261,79 @@ def test_staff_see_their_organizations_checks_and_cannot_delete_one_in_use(
         "Level check: mine level 1: has-readme"
     ]
     assert Check.objects.filter(pk=used.pk).exists()
+
+    # Checks are searched and filtered; the unused one is deleted.
+    page.goto(f"{live_server.url}{ADMIN}/check/?q=tests")
+    assert rows(page, "name") == {"runs-tests": "Runs tests"}
+    page.goto(f"{live_server.url}{ADMIN}/check/?kind__exact=external")
+    assert set(rows(page, "name")) == {"has-readme", "runs-tests"}
+    page.goto(f"{live_server.url}{ADMIN}/check/?kind__exact=rule")
+    assert rows(page, "name") == {}
+    unused = Check.objects.get(organization=mine, slug="runs-tests")
+    page.goto(f"{live_server.url}{ADMIN}/check/{unused.pk}/delete/")
+    page.click("input[type=submit]")
+    page.wait_for_selector(".messagelist .success")
+    assert "was deleted successfully" in page.inner_text(".messagelist")
+    assert set(Check.objects.filter(organization=mine).values_list("slug", flat=True)) == {
+        "has-readme"
+    }
+
+
+def test_standard_tracks_are_added_validated_listed_and_deleted(live_server, superuser_page):
+    page = superuser_page
+    make_check("has-readme")
+    make_check("runs-tests")
+    make_soundcheck_track("docs", [["runs-tests"]], track_type="playlist", name="Docs")
+
+    # A level without checks is refused at the level, as the API refuses it; a campaign is
+    # not offered here.
+    page.goto(f"{live_server.url}{ADMIN}/soundchecktrack/add/")
+    types = page.locator("#id_track_type option").all_inner_texts()
+    assert types == ["Standard", "Playlist"]
+    page.select_option("#id_organization", label="Acme")
+    page.fill("#id_slug", "basics")
+    page.fill("#id_name", "Basics")
+    page.fill("#id_description", "The basics")
+    page.fill("#id_owner_entity_ref", "group:default/platform")
+    page.fill("#id_levels-0-ordinal", "1")
+    page.fill("#id_levels-0-name", "Bronze")
+    save(page)
+    assert errors(page, "#levels-0 .field-checks") == [
+        "A level has at least one check, in an array."
+    ]
+    assert not SoundcheckTrack.objects.filter(slug="basics").exists()
+
+    add_checks(page, 0, "has-readme (Has readme)")
+    save(page)
+    page.wait_for_selector(".messagelist .success")
+    track = SoundcheckTrack.objects.get(slug="basics")
+    assert (track.track_type, saved_levels(track)) == (
+        "standard",
+        [(1, "Bronze", ["has-readme"])],
+    )
+
+    # Listed, searched and filtered by type.
+    assert rows(page, "track_type") == {"basics": "Standard", "docs": "Playlist"}
+    page.goto(f"{live_server.url}{ADMIN}/soundchecktrack/?q=bas")
+    assert rows(page, "name") == {"basics": "Basics"}
+    page.goto(f"{live_server.url}{ADMIN}/soundchecktrack/?track_type__exact=playlist")
+    assert rows(page, "name") == {"docs": "Docs"}
+
+    # A change breaking a rule of the model (an entity reference) is refused at its field.
+    page.goto(f"{live_server.url}{ADMIN}/soundchecktrack/{track.pk}/change/")
+    page.fill("#id_owner_entity_ref", "not a reference")
+    save(page)
+    assert errors(page, ".field-owner_entity_ref") == [
+        "An entity reference is kind:namespace/name, e.g. component:default/payments "
+        "(the namespace may be left out)."
+    ]
+    track.refresh_from_db()
+    assert track.owner_entity_ref == "group:default/platform"
+
+    # Deleted with its levels; its checks stay.
+    page.goto(f"{live_server.url}{ADMIN}/soundchecktrack/{track.pk}/delete/")
+    assert "Level: basics level 1" in page.inner_text("#content")
+    page.click("input[type=submit]")
+    page.wait_for_selector(".messagelist .success")
+    assert not SoundcheckTrack.objects.filter(slug="basics").exists()
+    assert Check.objects.count() == 2
