@@ -104,7 +104,7 @@ class CatalogLoader:
 
     def validate_batch(self, batch):
         """Validate a batch, reporting its problems in the order of the file: (its
-        products by UPC, its good rows as ``(row, track or None)``)."""
+        products by UPC, its good rows as ``(row, its product's group, track or None)``)."""
         rows = [row for row in batch if isinstance(row, Row)]  # the others: a reader's problems
         groups, row_groups = self.group_products(rows)
         self.resolve_products(groups)
@@ -115,7 +115,7 @@ class CatalogLoader:
             if isinstance(track, list):
                 self.fail(*track)
             else:
-                good.append((entry, track))
+                good.append((entry, row_groups[id(entry)], track))
         return groups, good
 
     def write_batch(self, groups, good):
@@ -378,16 +378,19 @@ class CatalogLoader:
         """The batch's products, then its tracks, each in one statement (or a COPY); what
         is unchanged is not written. Counted once both are written."""
         done = Counter()
-        products = [g.instance for g in groups.values() if g.action in ("created", "updated")]
-        if products:
+        created = [g.instance for g in groups.values() if g.action == "created"]
+        if created:  # a plain INSERT: a UPC taken meanwhile (by anyone) is refused
+            Product.objects.bulk_create(created)
+        updated = [g.instance for g in groups.values() if g.action == "updated"]
+        if updated:  # rows of this organization, read in this batch
             Product.objects.bulk_create(
-                products,
+                updated,
                 update_conflicts=True,
                 unique_fields=["upc_code"],
                 update_fields=_written_fields(Product, ["upc_code"]),
             )
         writes = []
-        for _row, track in tracks:
+        for _row, _group, track in tracks:
             if track is None:
                 continue
             track.product = track.product  # the product's id, now that it has one
@@ -403,10 +406,10 @@ class CatalogLoader:
                 done[f"products {group.action}"] += 1
         self.counts.update(done)
 
-    def write_one_by_one(self, groups, tracks):
+    def write_one_by_one(self, groups, rows):
         """The batch's writes were refused: write each product and track on its own, so
         that the one at fault is reported and the others are written."""
-        refused = set()
+        refused = {}
         for upc, group in groups.items():
             if group.action not in ("created", "updated"):
                 continue
@@ -414,32 +417,31 @@ class CatalogLoader:
                 with transaction.atomic():
                     group.instance.save()
             except DatabaseError as exc:
-                refused.add(upc)
-                self.fail(group.row.problem(*self.database_problem(group.instance, exc, group)))
-        for row, track in tracks:
-            if track is None or track.product.upc_code in refused:
+                refused[upc] = self.refusal(group.instance, exc)
+            else:
+                self.counts[f"products {group.action}"] += 1
+        for group in groups.values():
+            if group.action == "unchanged":
+                self.counts["products unchanged"] += 1
+        for row, group, track in rows:
+            if group.upc in refused:
+                message = refused[group.upc]
+                if group.row is not row:
+                    message = f"Not loaded: its product at {group.row.where} was refused."
+                self.fail(row.problem(row.product_pointer("upc-code"), message))
+                continue
+            if track is None:
                 continue
             track.product = track.product
             action = _action(track._import_previous, track)
-            if action == "unchanged":
-                self.counts["tracks unchanged"] += 1
-                continue
-            try:
-                with transaction.atomic():
-                    track.save()
-            except DatabaseError as exc:
-                self.fail(row.problem(*self.track_database_problem(row, track, exc)))
-                continue
+            if action != "unchanged":
+                try:
+                    with transaction.atomic():
+                        track.save()
+                except DatabaseError as exc:
+                    self.fail(row.problem(row.track_pointer("isrc-code"), self.refusal(track, exc)))
+                    continue
             self.counts[f"tracks {action}"] += 1
-        for upc, group in groups.items():
-            if group.action and upc not in refused:
-                self.counts[f"products {group.action}"] += 1
-
-    def database_problem(self, instance, exc, group):
-        return group.row.product_pointer("upc-code"), self.refusal(instance, exc)
-
-    def track_database_problem(self, row, track, exc):
-        return row.track_pointer("isrc-code"), self.refusal(track, exc)
 
     @staticmethod
     def refusal(instance, exc):

@@ -8,6 +8,7 @@ import textwrap
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.core.management.base import OutputWrapper
 from stdnum import ean
 
 from config.reporting import Report
@@ -323,7 +324,7 @@ def test_a_batch_refused_by_the_database_is_written_row_by_row(tmp_path):
     load(write(tmp_path, "first.csv", csv_text(album_rows(1, tracks=1))))
     path = write(tmp_path, "more.csv", csv_text(album_rows(1, tracks=3)))
     report = io.StringIO()
-    command = type("Command", (), {"stdout": io.StringIO(), "stderr": report})()
+    command = type("Command", (), {"stdout": io.StringIO(), "stderr": OutputWrapper(report)})()
     loader = CatalogLoader(default_organization(), Report(command))
     groups, good = loader.validate_batch(list(CsvReader(path)))
     product = Product.objects.get()
@@ -334,7 +335,7 @@ def test_a_batch_refused_by_the_database_is_written_row_by_row(tmp_path):
 
     assert report.getvalue() == (
         f"{path}: line 4: /isrc-code: Track with this Product, Volume number and Track number "
-        "already exists."
+        "already exists.\n"
     )
     assert loader.counts["rows failed"] == 1
     assert (loader.counts["tracks created"], loader.counts["tracks unchanged"]) == (1, 1)
@@ -343,6 +344,27 @@ def test_a_batch_refused_by_the_database_is_written_row_by_row(tmp_path):
         (2, "Song 1.2"),
         (3, "Meanwhile"),
     ]
+
+
+def test_a_upc_taken_meanwhile_by_another_organization_is_never_overwritten(tmp_path):
+    path = write(tmp_path, "new.csv", csv_text(album_rows(1, tracks=2) + album_rows(2, tracks=1)))
+    report = io.StringIO()
+    command = type("Command", (), {"stdout": io.StringIO(), "stderr": OutputWrapper(report)})()
+    loader = CatalogLoader(default_organization(), Report(command))
+    groups, good = loader.validate_batch(list(CsvReader(path)))
+    other = make_organization(slug="other")
+    theirs = make_product(upc_code=upc(1), name="Theirs", label=make_label(organization=other))
+
+    loader.write_batch(groups, good)
+
+    assert report.getvalue() == (
+        f"{path}: line 2: /product.upc-code: Product with this UPC code already exists.\n"
+        f"{path}: line 3: /product.upc-code: Not loaded: its product at line 2 was refused.\n"
+    )
+    theirs.refresh_from_db()
+    assert (theirs.name, theirs.tracks.count()) == ("Theirs", 0)
+    assert list(Track.objects.values_list("product__name", flat=True)) == ["Album 2"]
+    assert (loader.counts["products created"], loader.counts["rows failed"]) == (1, 2)
 
 
 def test_dry_run_validates_and_writes_nothing(tmp_path):
