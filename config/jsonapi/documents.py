@@ -1,18 +1,23 @@
-"""Building JSON:API documents from model instances, and checking those clients send.
+"""Building JSON:API documents, and checking those clients send.
 
 The builder works per type, not per row: for each resource type in a document it
 resolves the serializer fields, the sparse fieldset and the link prefix once, then
 fills resource objects with plain dictionary work. Links are built from the prefix
-(``{base}{path}/{id}``) instead of reversing URLs for every row.
+(``{base}{path}/{id}``) instead of reversing URLs for every row. Collections whose
+members are all columns are rendered from rows without model instances (plans.py);
+everything else from model instances, here.
 """
 
-from django.core.exceptions import FieldDoesNotExist
+import functools
+
 from django.urls import get_script_prefix
-from rest_framework import serializers
 from rest_framework.fields import SkipField
 
-from . import tenancy
+from . import plans, tenancy
 from .exceptions import Conflict, Forbidden, InvalidDocument
+from .plans import attribute_plan
+
+_ABSENT = object()
 
 API_PREFIX = "api/v1/"
 
@@ -25,67 +30,28 @@ def relationship_links(self_link, member):
     return {"self": f"{self_link}/relationships/{member}", "related": f"{self_link}/{member}"}
 
 
-# DRF fields whose representation of a value of the given type is that value itself
-# (None: of any type). An attribute of such a field holding such a value is copied into
-# the document as it is, without the field's calls.
-_AS_STORED = {
-    serializers.CharField.to_representation: str,
-    serializers.IntegerField.to_representation: int,
-    serializers.FloatField.to_representation: float,
-    serializers.BooleanField.to_representation: bool,
-    serializers.ChoiceField.to_representation: str,
-    serializers.JSONField.to_representation: None,
-}
-_ABSENT = object()
-
-
-def reads_without_request(field):
-    """Whether ``field`` renders a value the same in every request: DRF's own reading
-    (a text, a number, a date, a choice, JSON), which never looks at the context."""
-    field_class = type(field)
-    return (
-        field_class.to_representation.__module__ == "rest_framework.fields"
-        and field_class.get_attribute.__module__ == "rest_framework.fields"
-    )
-
-
-def attribute_plan(field, model):
-    """How to render one attribute: (attribute name on the instance or None, the type
-    whose values are their own representation or None, the field). The name is the
-    model column's when the field reads one directly, so the value is taken from the
-    instance's ``__dict__`` without DRF's attribute walk."""
-    attname = None
-    if len(field.source_attrs) == 1:
-        try:
-            model_field = model._meta.get_field(field.source)
-        except FieldDoesNotExist:
-            model_field = None
-        if model_field is not None and model_field.concrete and not model_field.is_relation:
-            attname = model_field.attname
-    to_representation = type(field).to_representation
-    as_stored = to_representation in _AS_STORED and not getattr(field, "binary", False)
-    return attname, as_stored, _AS_STORED.get(to_representation), field
-
-
 class _TypeRenderer:
     """Everything needed to render resource objects of one type in one request."""
 
     def __init__(self, schema, context, base_url, sparse, fields=None):
         wanted = sparse.get(schema.type)
-        attributes = [
-            (member, name)
-            for member, name in schema.attributes.items()
-            if wanted is None or member in wanted
-        ]
+        wanted = None if wanted is None else frozenset(wanted)
+        # The plans of the fields the class shares, cached, unless the request's own are
+        # given (a write's) or needed (an attribute that renders differently per request).
+        attributes = None
         if fields is None:
-            fields = schema.serializer_class.shared_fields()
-            if not all(reads_without_request(fields[name]) for _, name in attributes):
+            attributes = plans.attribute_plans(schema.serializer_class, wanted)
+            if attributes is None:
                 fields = schema.serializer_class(context=context).fields
+        if attributes is None:
+            attributes = [
+                (member, *attribute_plan(fields[name], schema.model))
+                for member, name in schema.attributes.items()
+                if wanted is None or member in wanted
+            ]
         self.schema = schema
         self.prefix = f"{base_url}{schema.path}/"
-        self.attributes = [
-            (member, *attribute_plan(fields[name], schema.model)) for member, name in attributes
-        ]
+        self.attributes = attributes
         self.relationships = [
             (member, rel)
             for member, rel in schema.relationships.items()
@@ -157,6 +123,17 @@ class DocumentBuilder:
         }
         self._add_included(document, schema, [] if instance is None else [instance])
         return document
+
+    def collection_reading(self, schema):
+        """How to read and render a page of ``schema``'s collection: ``(read, render)``, where
+        ``read`` turns the page's queryset into its rows and ``render`` the rows into the
+        document. Rows of columns (plans.CollectionReading) when this request's fieldsets
+        and includes are all columns, else model instances."""
+        plan = plans.document_plan(schema, self.query.include, self.query.fields)
+        if plan is None:
+            return list, functools.partial(self.collection, schema)
+        reading = plans.CollectionReading(plan, self.base_url)
+        return reading.read, reading.document
 
     def collection(self, schema, instances, links=None):
         document = {"data": self._primary(schema, instances)}

@@ -30,7 +30,9 @@ class JsonApiPagination:
             raise InvalidQueryParameter(parameter, f"{parameter} must be a positive integer.")
         return int(raw)
 
-    def paginate_queryset(self, queryset, request, query):
+    def paginate_queryset(self, queryset, request, query, read=list):
+        """The page's rows: ``read`` of the page's slice of ``queryset`` (model instances by
+        default; rows of columns for the compiled read path, documents.collection_reading)."""
         for name in sorted(set(query.page) - self.page_names):
             parameter = f"page[{name}]"
             raise InvalidQueryParameter(parameter, f"{parameter} is not supported here.")
@@ -41,7 +43,7 @@ class JsonApiPagination:
         self.number = self._positive_int(query.page, "number", NUMBER, 1)
         self.total = queryset.count()
         start = (self.number - 1) * self.size
-        return list(queryset[start : start + self.size]) if start < self.total else []
+        return read(queryset[start : start + self.size]) if start < self.total else []
 
     def get_schema_operation_parameters(self, view):
         """``page[number]`` and ``page[size]`` as OpenAPI parameters (DRF's schema hook)."""
@@ -106,10 +108,10 @@ class OffsetOrPageNumberPagination(JsonApiPagination):
     page_names = {"number", "size", "offset", "limit"}
     meta_component = "OffsetOrPageMeta"
 
-    def paginate_queryset(self, queryset, request, query):
+    def paginate_queryset(self, queryset, request, query, read=list):
         self.offset = None
         if not {"offset", "limit"} & set(query.page):
-            return super().paginate_queryset(queryset, request, query)
+            return super().paginate_queryset(queryset, request, query, read)
         if {"number", "size"} & set(query.page):
             sent = OFFSET if "offset" in query.page else LIMIT
             raise InvalidQueryParameter(
@@ -122,7 +124,7 @@ class OffsetOrPageNumberPagination(JsonApiPagination):
         self.offset = self._whole(query.page, "offset", OFFSET, 0, 0)
         self.total = queryset.count()
         end = self.offset + self.limit
-        return list(queryset[self.offset : end]) if self.offset < self.total else []
+        return read(queryset[self.offset : end]) if self.offset < self.total else []
 
     def _whole(self, params, name, parameter, default, minimum):
         raw = params.get(name)

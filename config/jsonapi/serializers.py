@@ -59,7 +59,7 @@ class ResourceSerializer(serializers.ModelSerializer):
     def shared_fields(cls):
         """The fields of a serializer of no request, built once: they render, in any
         request, the attributes whose rendering does not depend on it (see
-        documents.reads_without_request). Reading leaves a field unchanged."""
+        plans.reads_without_request). Reading leaves a field unchanged."""
         if "_shared_fields" not in cls.__dict__:
             cls._shared_fields = cls(context={}).fields
         return cls._shared_fields

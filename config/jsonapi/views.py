@@ -340,9 +340,9 @@ class ResourceViewSet(viewsets.GenericViewSet):
         return Response(self.documents.single(related_schema, target, links=links))
 
     def _paginated(self, queryset, schema):
-        page = self.paginator.paginate_queryset(queryset, self.request, self.query)
-        document = self.documents.collection(schema, page)
-        return Response(self.paginator.paginate(document, len(page)))
+        read, render = self.documents.collection_reading(schema)
+        page = self.paginator.paginate_queryset(queryset, self.request, self.query, read)
+        return Response(self.paginator.paginate(render(page), len(page)))
 
     @staticmethod
     def _still_referenced(instance, exc):

@@ -1,0 +1,443 @@
+"""How resource objects of a type are read and rendered, decided once per serializer class
+and sparse fieldset instead of per request or per row.
+
+Two ways of reading share these decisions:
+
+- the instance path (``documents._TypeRenderer``) renders model instances with the
+  ``attribute_plans`` of a type: which attributes are copied from the instance's columns
+  as they are and which go through their serializer field;
+- the compiled path renders a collection from rows of columns (``values_list``), never
+  building model instances. Building ~100 instances of up to 70 fields, and reading
+  every member off each of them, was most of what a page of tracks cost. For a type and
+  fieldset whose members are all columns that DRF renders without the request, a
+  ``ColumnPlan`` names the columns to select and where each member is in a row; the
+  attributes DRF renders as stored (text, numbers, booleans, JSON) are copied in one
+  ``zip``, and only the others are converted: by their field's own
+  ``to_representation``, or a faster equivalent of it where one exists (datetimes in
+  the settings' format; tests compare it with DRF's). To-one includes are columns of the
+  same query, joined as ``select_related`` joins them for instances, so a document costs
+  the queries the instance path costs, whatever the page size.
+
+Anything columns cannot give leaves the whole document to the instance path, unchanged:
+a member computed by a method, a property or several fields (``source="*"``), a rendering
+that needs the request (a file's URL), a to-many include (prefetched for instances). A
+column's value is what the instance's attribute would hold (the same converters read
+both); no model served here changes field values while it is loaded.
+
+Plans are cached per serializer class and sparse fieldset (and include tree) in bounded
+caches: fieldsets are chosen by clients, so their number is not.
+"""
+
+import datetime
+import functools
+
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
+from django.db import connections
+from rest_framework import serializers
+from rest_framework.fields import Field
+from rest_framework.settings import api_settings
+
+# DRF fields whose representation of a value of the given type is that value itself
+# (None: of any type). An attribute of such a field holding such a value is copied into
+# the document as it is, without the field's calls.
+_AS_STORED = {
+    serializers.CharField.to_representation: str,
+    serializers.IntegerField.to_representation: int,
+    serializers.FloatField.to_representation: float,
+    serializers.BooleanField.to_representation: bool,
+    serializers.ChoiceField.to_representation: str,
+    serializers.JSONField.to_representation: None,
+}
+# The Python type every backend gives for a column of these model fields (by
+# ``get_internal_type``, without a ``from_db_value`` of their own): with a field of
+# ``_AS_STORED`` for that type, the column is copied into every row's document unchecked.
+_COLUMN_TYPES = {
+    **dict.fromkeys(("CharField", "TextField", "SlugField"), str),
+    **dict.fromkeys(
+        (
+            "IntegerField",
+            "SmallIntegerField",
+            "BigIntegerField",
+            "PositiveIntegerField",
+            "PositiveSmallIntegerField",
+            "PositiveBigIntegerField",
+            "AutoField",
+            "SmallAutoField",
+            "BigAutoField",
+        ),
+        int,
+    ),
+    "BooleanField": bool,
+    "FloatField": float,
+}
+# The DATETIME_FORMAT of config/settings.py: ISO 8601 with microseconds, in UTC marked Z.
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+try:  # psycopg's own timestamptz loader (see _loads_timestamps_natively)
+    import psycopg
+    from psycopg.postgres import types as _pg_types
+
+    _TIMESTAMPTZ = (
+        "timestamptz",
+        psycopg.adapters.get_loader(_pg_types["timestamptz"].oid, psycopg.pq.Format.TEXT),
+    )
+except ImportError:  # psycopg 2 or SQLite only
+    _TIMESTAMPTZ = None
+# Plans kept per cache: the fieldsets and include trees clients use, within reason.
+PLAN_CACHE_SIZE = 512
+
+
+def reads_without_request(field):
+    """Whether ``field`` renders a value the same in every request: DRF's own reading
+    (a text, a number, a date, a choice, JSON), which never looks at the context."""
+    field_class = type(field)
+    return (
+        field_class.to_representation.__module__ == "rest_framework.fields"
+        and field_class.get_attribute.__module__ == "rest_framework.fields"
+    )
+
+
+def model_column(field, model):
+    """The model field ``field`` reads as it is (a concrete column, not a relation), or
+    None when it reads something else: a method, a property, a path, the whole object
+    (a field with a ``get_attribute`` of its own, like DRF's ModelField)."""
+    if len(field.source_attrs) != 1 or type(field).get_attribute is not Field.get_attribute:
+        return None
+    try:
+        model_field = model._meta.get_field(field.source)
+    except FieldDoesNotExist:
+        return None
+    if not model_field.concrete or model_field.is_relation:
+        return None
+    return model_field
+
+
+def attribute_plan(field, model):
+    """How to render one attribute: (attribute name on the instance or None, whether a
+    value may be its own representation, the type whose values are or None for any, the
+    field). The name is the model column's when the field reads one directly, so the
+    value is taken from the instance's ``__dict__`` without DRF's attribute walk."""
+    model_field = model_column(field, model)
+    attname = None if model_field is None else model_field.attname
+    to_representation = type(field).to_representation
+    as_stored = to_representation in _AS_STORED and not getattr(field, "binary", False)
+    return attname, as_stored, _AS_STORED.get(to_representation), field
+
+
+def _fieldset(schema, wanted):
+    """``schema``'s attributes and relationships in a sparse fieldset (None: all)."""
+    attributes = [
+        (member, name)
+        for member, name in schema.attributes.items()
+        if wanted is None or member in wanted
+    ]
+    relationships = [
+        (member, rel)
+        for member, rel in schema.relationships.items()
+        if wanted is None or member in wanted
+    ]
+    return attributes, relationships
+
+
+@functools.lru_cache(maxsize=PLAN_CACHE_SIZE)
+def attribute_plans(serializer_class, wanted):
+    """The instance path's attribute plans of a type in a fieldset (``wanted``, a frozenset,
+    or None for all), with the fields the class shares between requests; None when an
+    attribute renders differently per request, so each request builds its own fields."""
+    schema = serializer_class.schema()
+    fields = serializer_class.shared_fields()
+    attributes, _ = _fieldset(schema, wanted)
+    if not all(reads_without_request(fields[name]) for _, name in attributes):
+        return None
+    return tuple(
+        (member, *attribute_plan(fields[name], schema.model)) for member, name in attributes
+    )
+
+
+class ColumnPlan:
+    """How a resource object of one type and fieldset is read from a row of columns.
+
+    ``columns`` are ORM paths from the type's model: its id, its attributes (consecutive,
+    in member order, so that one ``zip`` copies them), then the ids its to-one
+    relationships link to. ``conversions`` are the attributes, by position among the
+    attributes, whose values go through their field; ``relationships`` are in member
+    order, each with the position of its linkage column (None: to-many, links only).
+    """
+
+    def __init__(self, schema, attributes, relationships):
+        self.schema = schema
+        self.members = tuple(member for member, _, _ in attributes)
+        self.conversions = tuple(
+            (position, member, field)
+            for position, (member, _, field) in enumerate(attributes)
+            if field is not None
+        )
+        self.columns = [schema.id_field, *(column for _, column, _ in attributes)]
+        self.relationships = []
+        for member, rel in relationships:
+            position = None
+            if not rel.many:
+                position = len(self.columns)
+                self.columns.append(linkage_column(rel))
+            self.relationships.append((member, rel.resource_type, position))
+
+    @classmethod
+    def build(cls, schema, wanted):
+        """The plan, or None when a member of the fieldset is not a column read as DRF
+        reads it without the request."""
+        fields = schema.serializer_class.shared_fields()
+        attributes, relationships = _fieldset(schema, wanted)
+        readings = []
+        for member, name in attributes:
+            field = fields[name]
+            model_field = model_column(field, schema.model)
+            if model_field is None or not reads_without_request(field):
+                return None
+            converted = None if _copied_as_stored(field, model_field) else field
+            readings.append((member, model_field.name, converted))
+        return cls(schema, readings, relationships)
+
+
+def _copied_as_stored(field, model_field):
+    """Whether every value of ``model_field``'s column is its own representation by
+    ``field`` (anything else goes through ``field.to_representation``, which is exact
+    for any value: this only spares the call)."""
+    _, as_stored, stored_type, _ = attribute_plan(field, model_field.model)
+    if not as_stored:
+        return False
+    if stored_type is None:
+        return True
+    column_type = _COLUMN_TYPES.get(model_field.get_internal_type())
+    return column_type is stored_type and not hasattr(model_field, "from_db_value")
+
+
+def linkage_column(rel):
+    """The ORM path of the id a to-one relationship links to: the foreign key's own column
+    (through the hops of a path like ``product.label``), or the related row's id field
+    (joined) when that is not its primary key."""
+    if rel.target_id_field == "pk":
+        return rel.select_path
+    return f"{rel.select_path}__{rel.target_id_field}"
+
+
+@functools.lru_cache(maxsize=PLAN_CACHE_SIZE)
+def column_plan(serializer_class, wanted):
+    return ColumnPlan.build(serializer_class.schema(), wanted)
+
+
+class _Unreadable(Exception):
+    """A document plan needs a member or an include that columns cannot give."""
+
+
+class DocumentPlan:
+    """The query and row layout of a collection document read from columns: the primary
+    type's columns, then those of each to-one include, prefixed with its path from the
+    primary model so that the same query joins them. ``primary`` is (plan, offset in the
+    row); ``includes`` mirrors the include tree: ((plan, offset), nested includes)."""
+
+    def __init__(self, schema, include, wanted):
+        self.columns = []
+        self.primary = self._place(schema, "", wanted)
+        self.includes = self._includes(schema, include, "", wanted)
+
+    def _place(self, schema, prefix, wanted):
+        plan = column_plan(schema.serializer_class, wanted.get(schema.type))
+        if plan is None:
+            raise _Unreadable
+        offset = len(self.columns)
+        self.columns += [f"{prefix}{column}" for column in plan.columns]
+        return plan, offset
+
+    def _includes(self, schema, tree, prefix, wanted):
+        includes = []
+        for member, subtree in tree:
+            rel = schema.relationships[member]
+            if rel.many:  # prefetched for instances: not a column of this query
+                raise _Unreadable
+            child = schema.related_schema(member)
+            path = f"{prefix}{rel.select_path}__"
+            placed = self._place(child, path, wanted)
+            includes.append((placed, self._includes(child, subtree, path, wanted)))
+        return includes
+
+    def read(self, rows):
+        """The rows of a queryset (sliced to a page) as tuples of the plan's columns.
+        ``values_list`` keeps its filters, order and joins; prefetches are for instances."""
+        rows = rows.prefetch_related(None).values_list(*self.columns)
+        connection = connections[rows.db]
+        if not _loads_timestamps_natively(connection):
+            return list(rows)
+        with connection.execute_wrapper(_native_timestamps):
+            return list(rows)
+
+
+def _loads_timestamps_natively(connection):
+    """Whether this query may read timestamps with psycopg's own (C) loader instead of
+    Django's, which parses them in Python: more than a quarter of the time a page of
+    tracks takes to read, for four timestamps a row.
+
+    Django's loader lets psycopg convert a timestamp to the session's time zone, then
+    replaces the tzinfo with its own object for that zone: psycopg's gives the same
+    instant at the same offset, only with another tzinfo object. The rows of this path
+    are only rendered, and the rendering of a datetime depends on its instant and offset
+    alone (DRF converts it to the field's time zone first), so the document is the same.
+    Only with psycopg 3, aware datetimes, and the session in Django's time zone (as Django
+    sets it up)."""
+    if connection.vendor != "postgresql" or not settings.USE_TZ or _TIMESTAMPTZ is None:
+        return False
+    connection.ensure_connection()
+    session_zone = connection.connection.info.parameter_status("TimeZone")
+    return session_zone == connection.timezone_name
+
+
+def _native_timestamps(execute, sql, params, many, context):
+    context["cursor"].cursor.adapters.register_loader(*_TIMESTAMPTZ)
+    return execute(sql, params, many, context)
+
+
+def _frozen(tree):
+    return tuple((member, _frozen(subtree)) for member, subtree in tree.items())
+
+
+def document_plan(schema, include, fields):
+    """The plan of a collection of ``schema``'s type with the include tree and sparse
+    fieldsets (``{type: members}``) of a request, or None when columns cannot render it."""
+    fieldsets = frozenset((name, frozenset(members)) for name, members in fields.items())
+    return _document_plan(schema.serializer_class, _frozen(include), fieldsets)
+
+
+@functools.lru_cache(maxsize=PLAN_CACHE_SIZE)
+def _document_plan(serializer_class, include, fieldsets):
+    try:
+        return DocumentPlan(serializer_class.schema(), include, dict(fieldsets))
+    except _Unreadable:
+        return None
+
+
+class RowRenderer:
+    """A ``ColumnPlan`` placed at ``offset`` in a document's rows, bound to a request: its
+    link prefix and the converters of its attributes (the current time zone)."""
+
+    def __init__(self, plan, offset, base_url):
+        schema = plan.schema
+        self.type = schema.type
+        self.prefix = f"{base_url}{schema.path}/"
+        self.id_index = offset
+        start = offset + 1
+        self.members = plan.members
+        self.attributes = slice(start, start + len(plan.members))
+        self.conversions = [
+            (member, start + position, converter(field))
+            for position, member, field in plan.conversions
+        ]
+        self.relationships = [
+            (
+                member,
+                f"/relationships/{member}",
+                f"/{member}",
+                resource_type,
+                None if position is None else offset + position,
+            )
+            for member, resource_type, position in plan.relationships
+        ]
+
+    def render(self, row):
+        """The resource object of ``row``, member for member as the instance path renders
+        the same row."""
+        resource_id = str(row[self.id_index])
+        self_link = self.prefix + resource_id
+        resource = {"type": self.type, "id": resource_id}
+        attributes = dict(zip(self.members, row[self.attributes], strict=True))
+        for member, index, convert in self.conversions:
+            value = row[index]
+            if value is not None:  # DRF renders None as null without asking the field
+                attributes[member] = convert(value)
+        if attributes:
+            resource["attributes"] = attributes
+        if self.relationships:
+            relationships = {}
+            for member, self_suffix, related_suffix, resource_type, index in self.relationships:
+                links = {"self": self_link + self_suffix, "related": self_link + related_suffix}
+                relationship = {"links": links}
+                if index is not None:
+                    related_id = row[index]
+                    relationship["data"] = (
+                        None
+                        if related_id is None
+                        else {"type": resource_type, "id": str(related_id)}
+                    )
+                relationships[member] = relationship
+            resource["relationships"] = relationships
+        resource["links"] = {"self": self_link}
+        return resource
+
+
+class CollectionReading:
+    """A ``DocumentPlan`` bound to a request: ``read`` fetches a page's rows, ``document``
+    renders them with their included resources, in the instance path's order and each
+    once (documents.DocumentBuilder._include)."""
+
+    def __init__(self, plan, base_url):
+        self.read = plan.read
+        self.primary = RowRenderer(*plan.primary, base_url)
+
+        def bind(includes):
+            return [(RowRenderer(*placed, base_url), bind(nested)) for placed, nested in includes]
+
+        self.includes = bind(plan.includes)
+
+    def document(self, rows):
+        data = [self.primary.render(row) for row in rows]
+        document = {"data": data}
+        if self.includes:
+            included = []
+            seen = {(resource["type"], resource["id"]) for resource in data}
+            self._include(self.includes, rows, seen, included)
+            document["included"] = included
+        return document
+
+    def _include(self, includes, rows, seen, included):
+        for renderer, nested in includes:
+            index = renderer.id_index
+            related = [row for row in rows if row[index] is not None]
+            for row in related:
+                key = (renderer.type, str(row[index]))
+                if key not in seen:
+                    seen.add(key)
+                    included.append(renderer.render(row))
+            if nested:
+                self._include(nested, related, seen, included)
+
+
+def converter(field):
+    """How to turn a column's value (not None) into ``field``'s representation of it."""
+    if type(field).to_representation is serializers.DateTimeField.to_representation:
+        fast = _datetime_converter(field)
+        if fast is not None:
+            return fast
+    return field.to_representation
+
+
+def _datetime_converter(field):
+    """DRF's DateTimeField.to_representation for the settings' format, without strftime
+    (which spends most of its time on ``%f``): the aware value in the field's time zone,
+    as isoformat writes it to the microsecond, then Z. A year before 1000 (which
+    strftime does not pad), a naive value or an overflow is left to DRF."""
+    if getattr(field, "format", api_settings.DATETIME_FORMAT) != DATETIME_FORMAT:
+        return None
+    zone = field.timezone if hasattr(field, "timezone") else field.default_timezone()
+    if zone is None:
+        return None
+    fallback = field.to_representation
+
+    def convert(value):
+        if type(value) is datetime.datetime and value.utcoffset() is not None:
+            try:
+                local = value.astimezone(zone)
+            except OverflowError:
+                return fallback(value)
+            if local.year >= 1000:
+                return local.isoformat(timespec="microseconds")[:26] + "Z"
+        return fallback(value)
+
+    return convert
