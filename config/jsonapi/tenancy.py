@@ -149,4 +149,7 @@ def _resolve(request):
 def _with_role(organizations, user):
     """Organizations annotated with ``user``'s role in each (None where not a member)."""
     memberships = Membership.objects.filter(organization=OuterRef("pk"), user=user)
-    return organizations.annotate(role=Subquery(memberships.values("role")[:1]))
+    # One membership at most ((organization, user) is unique): no ordering, and so no join
+    # for Membership's default one.
+    role = memberships.order_by().values("role")[:1]
+    return organizations.annotate(role=Subquery(role))
