@@ -36,6 +36,27 @@ class Problem:
         }
 
 
+def add_import_arguments(parser, into="import into"):
+    """The options every importer command takes: its files, the organization, a dry run
+    and a report file."""
+    parser.add_argument("files", nargs="+", metavar="FILE")
+    parser.add_argument(
+        "--organization",
+        metavar="SLUG",
+        help=f"The organization to {into} (needed when there is more than one).",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="Validate everything and report, but write nothing.",
+    )
+    parser.add_argument(
+        "--report",
+        metavar="FILE",
+        help="Also write every problem to FILE, one JSON object per line.",
+    )
+
+
 class Report:
     """Problems on standard error and notices on standard output as they come (the
     progress bar, if any, cleared first and drawn again after), and every problem as a

@@ -12,7 +12,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from config.reporting import Progress, Report
+from config.reporting import Progress, Report, add_import_arguments
 from organizations.cli import organization_for
 from products.catalog.ddex import DdexReader
 from products.catalog.formats import CsvReader, NdjsonReader
@@ -31,31 +31,16 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("files", nargs="+", metavar="FILE")
-        parser.add_argument(
-            "--organization",
-            metavar="SLUG",
-            help="The organization to load into (needed when there is more than one).",
-        )
+        add_import_arguments(parser, into="load into")
         parser.add_argument(
             "--format",
             choices=sorted(READERS),
             help="The files' format (default: by extension: .csv, .ndjson or .jsonl, .xml).",
         )
         parser.add_argument(
-            "--dry-run",
-            action="store_true",
-            help="Validate everything and report, but write nothing.",
-        )
-        parser.add_argument(
             "--atomic",
             action="store_true",
             help="All or nothing: stop at the first bad row and write nothing.",
-        )
-        parser.add_argument(
-            "--report",
-            metavar="FILE",
-            help="Also write every problem to FILE, one JSON object per line.",
         )
         parser.add_argument(
             "--batch-size",

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, transaction
 
 from config.jsonapi.exceptions import member_errors
-from config.reporting import Problem, Progress, Report
+from config.reporting import Problem, Progress, Report, add_import_arguments
 from organizations.cli import organization_for
 from soundcheck import yaml_format
 from soundcheck.models import Check, SoundcheckTrack
@@ -29,26 +29,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("files", nargs="+", metavar="FILE")
-        parser.add_argument(
-            "--organization",
-            metavar="SLUG",
-            help="The organization to import into (needed when there is more than one).",
-        )
-        parser.add_argument(
-            "--dry-run",
-            action="store_true",
-            help="Validate everything and report, but write nothing.",
-        )
+        add_import_arguments(parser)
         parser.add_argument(
             "--skip-existing",
             action="store_true",
             help="Leave checks and tracks whose id exists as they are (default: update them).",
-        )
-        parser.add_argument(
-            "--report",
-            metavar="FILE",
-            help="Also write every problem to FILE, one JSON object per line.",
         )
 
     def handle(self, files, organization, dry_run, skip_existing, report, **options):
