@@ -64,13 +64,6 @@ def measure(client, variants, iterations, budget_seconds=30):
     return results
 
 
-def analyze(connection):
-    """Give the planner statistics of the catalog just loaded, as autovacuum would a while
-    later: otherwise the plans of the joined queries change in the middle of a run."""
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--iterations", type=int, default=50)
@@ -91,7 +84,6 @@ def main():
     old_name = create_database()
     try:
         token = create_catalog()
-        analyze(connection)
         client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
         print(
             f"database: {connection.vendor}, in-process Django test client, {args.iterations}"

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.forms.models import BaseInlineFormSet
 
 from organizations.admin import OrganizationScopedAdmin
 from tracks.models import Track
@@ -39,11 +40,20 @@ class LabelAdmin(OrganizationScopedAdmin):
         return ["organization"] if obj is not None else []
 
 
+class TrackFormSet(BaseInlineFormSet):
+    def get_unique_error_message(self, unique_check):
+        """Django names the fields of a uniqueness rule broken among the rows by their
+        attribute names (``isrc_code``); a manager reads the labels ("ISRC code")."""
+        labels = [str(self.model._meta.get_field(name).verbose_name) for name in unique_check]
+        return super().get_unique_error_message(labels)
+
+
 class TrackInline(admin.TabularInline):
     """A product's tracks on its page, with the members a release is checked by; the rest
     of a track is edited on its own page."""
 
     model = Track
+    formset = TrackFormSet
     fields = ["title", "volume_number", "track_number", "isrc_code", "artist", "audio_language"]
     autocomplete_fields = ["audio_language"]
     ordering = ["volume_number", "track_number"]

@@ -43,7 +43,7 @@ def test_a_release_with_its_tracks_inline(live_server, browser_page):
     page.click("input[name=_save]")
     page.wait_for_selector(".errornote")
     errors = " ".join(page.locator(".errorlist").all_inner_texts())
-    assert "duplicate data for isrc_code" in errors, errors
+    assert "Please correct the duplicate data for ISRC code." in errors, errors
     assert not Product.objects.exists() and not Track.objects.exists()
 
     page.fill("#id_tracks-1-isrc_code", "es-a11-26-00002")  # normalised on save
@@ -58,7 +58,10 @@ def test_a_release_with_its_tracks_inline(live_server, browser_page):
     page.click("input[name=_save]")
     page.wait_for_selector(".errornote")
     errors = " ".join(page.locator(".errorlist").all_inner_texts())
-    assert "duplicate data for volume_number and track_number" in errors, errors
+    assert (
+        "Please correct the duplicate data for volume number and track number, which must be "
+        "unique." in errors
+    ), errors
     assert sorted(product.tracks.values_list("track_number", flat=True)) == [1, 2]
 
 
