@@ -22,10 +22,8 @@ from rest_framework.exceptions import ValidationError
 
 from .jsonapi.exceptions import member_errors
 from .jsonapi.serializers import member_error, model_errors, required
-from .validation import FieldVerdicts, clean_for_write
+from .validation import REMEMBERED_TYPES, FieldVerdicts, clean_for_write
 
-# Member values whose reading is remembered: hashable, never changed in place.
-_REMEMBERED_TYPES = frozenset({str, int, float, bool, type(None)})
 _UNSEEN = object()
 
 
@@ -72,7 +70,7 @@ class RowValidator:
                 detail[f"/{member}"] = [member_error(self.schema, section, member)]
                 continue
             remembered = self._remembered.setdefault(member, {})
-            remember = type(value) in _REMEMBERED_TYPES
+            remember = type(value) in REMEMBERED_TYPES
             key = (type(value), value)  # True and 1 are equal keys, not the same value
             verdict = remembered.get(key, _UNSEEN) if remember else _UNSEEN
             if verdict is _UNSEEN:

@@ -106,7 +106,7 @@ def loaded_relations(model, values, unchanged=False):
 
 
 # Values whose verdict can be remembered: hashable, and never changed in place.
-_REMEMBERED_TYPES = frozenset(
+REMEMBERED_TYPES = frozenset(
     {str, int, float, bool, type(None), datetime.date, datetime.datetime, decimal.Decimal,
      uuid.UUID}
 )  # fmt: skip
@@ -150,7 +150,7 @@ class FieldVerdicts:
             )
             self._condition_fields[id(condition)] = attnames
         values = [instance.__dict__.get(attname) for attname in attnames]
-        if not all(type(value) in _REMEMBERED_TYPES for value in values):
+        if not all(type(value) in REMEMBERED_TYPES for value in values):
             return conditions.decide(condition, instance)
         key = (id(condition), *((type(value), value) for value in values))
         verdict = self._decided.get(key, self._UNSEEN)
@@ -188,7 +188,7 @@ class FieldVerdicts:
                 continue
             remembered = (
                 self._seen.setdefault(field.name, {})
-                if type(raw) in _REMEMBERED_TYPES and not field.is_relation
+                if type(raw) in REMEMBERED_TYPES and not field.is_relation
                 else None
             )
             key = (type(raw), raw)  # True and 1 are equal keys, but not the same value

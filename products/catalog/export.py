@@ -1,5 +1,6 @@
 """Writing an organization's catalog out, in a format ``import_catalog`` reads back."""
 
+from config.jsonapi.plans import converter
 from products.serializers import ProductSerializer
 from tracks.models import Track
 from tracks.serializers import TrackSerializer
@@ -14,8 +15,9 @@ TRACK_COLUMNS = {"audio-language": "audio_language_id"}
 
 
 def members_plan(serializer_class, members, relationships):
-    """(member, column, field rendering it or None) for each member: attributes as the
-    API renders them, relationships by the column holding the related row's name."""
+    """(member, column, conversion of its value or None) for each member: attributes as
+    the API renders them (the read path's converters), relationships by the column
+    holding the related row's name."""
     schema = serializer_class.schema()
     fields = serializer_class.shared_fields()
     plan = []
@@ -24,15 +26,15 @@ def members_plan(serializer_class, members, relationships):
             plan.append((member, relationships[member], None))
         else:
             field = fields[schema.writable_attributes[member]]
-            plan.append((member, field.source, field))
+            plan.append((member, field.source, converter(field)))
     return plan
 
 
 def _render(plan, row):
     values = {}
-    for member, column, field in plan:
+    for member, column, convert in plan:
         value = row[column]
-        values[member] = value if value is None or field is None else field.to_representation(value)
+        values[member] = value if value is None or convert is None else convert(value)
     return values
 
 
