@@ -1,9 +1,15 @@
 """OAuth2 Bearer authentication for the API."""
 
-from oauth2_provider import oauth2_backends
+import functools
+import hashlib
+
+from oauth2_provider import oauth2_backends, oauth2_validators
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
+from oauth2_provider.models import get_access_token_model
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
+
+from config.jsonapi import tenancy
 
 
 class InvalidToken(AuthenticationFailed):
@@ -75,3 +81,26 @@ class OAuthLibCore(oauth2_backends.OAuthLibCore):
         if request.content_type == "application/x-www-form-urlencoded":
             return super().extract_body(request)
         return []
+
+
+class OAuth2Validator(oauth2_validators.OAuth2Validator):
+    """Loads a Bearer token with what the request asks of it next, in the token's own
+    query: its user, its application and the application's owner (a client-credentials
+    token acts as them), and the organization the application is bound to with the acting
+    user's role there (``tenancy.with_bound_organization``). Every check of the stock
+    validator (expiry, scopes, audience, a usable application) still runs on it.
+
+    django-oauth-toolkit loads the token in ``_load_access_token``, its one place for it;
+    ``tests/jsonapi/test_query_counts.py`` notices if a release stops calling it.
+    """
+
+    def _load_access_token(self, token):
+        checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
+        return _tokens().filter(token_checksum=checksum).first()
+
+
+@functools.cache
+def _tokens():
+    """The tokens' queryset, its joins and annotation resolved once, not per request."""
+    tokens = get_access_token_model().objects.select_related("application__user", "user")
+    return tenancy.with_bound_organization(tokens)

@@ -34,3 +34,8 @@ class ScopedModelPermissions(DjangoModelPermissions):
             self.message = "Your role in this organization allows reading only."
             self.code = "role_forbidden"
         return False
+
+    def _queryset(self, view):
+        """The model whose permissions apply. DRF asks the view's ``get_queryset()`` for it,
+        which builds the request's whole scoped query a second time."""
+        return view.queryset if view.queryset is not None else super()._queryset(view)

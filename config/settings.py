@@ -281,6 +281,7 @@ OAUTH2_PROVIDER = {
     "DEFAULT_SCOPES": ["read"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": int(os.environ.get("ACCESS_TOKEN_EXPIRE_SECONDS", "3600")),
     "OAUTH2_BACKEND_CLASS": "config.authentication.OAuthLibCore",
+    "OAUTH2_VALIDATOR_CLASS": "config.authentication.OAuth2Validator",
 }
 
 LOGGING = {

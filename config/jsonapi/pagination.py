@@ -41,9 +41,19 @@ class JsonApiPagination:
         if self.size > self.max_page_size:
             raise InvalidQueryParameter(SIZE, f"{SIZE} may be at most {self.max_page_size}.")
         self.number = self._positive_int(query.page, "number", NUMBER, 1)
+        return self._window(queryset, (self.number - 1) * self.size, self.size, read)
+
+    def _window(self, queryset, start, size, read):
+        """``read`` of at most ``size`` rows from ``start``; sets ``total``. A first page is
+        read before anything is counted: when it is not full it is the whole collection,
+        and no COUNT is needed. A later page is counted first, so that a page past the end
+        skips its query."""
+        if start == 0:
+            rows = read(queryset[:size])
+            self.total = len(rows) if len(rows) < size else queryset.count()
+            return rows
         self.total = queryset.count()
-        start = (self.number - 1) * self.size
-        return read(queryset[start : start + self.size]) if start < self.total else []
+        return read(queryset[start : start + size]) if start < self.total else []
 
     def get_schema_operation_parameters(self, view):
         """``page[number]`` and ``page[size]`` as OpenAPI parameters (DRF's schema hook)."""
@@ -122,9 +132,7 @@ class OffsetOrPageNumberPagination(JsonApiPagination):
         if self.limit > self.max_page_size:
             raise InvalidQueryParameter(LIMIT, f"{LIMIT} may be at most {self.max_page_size}.")
         self.offset = self._whole(query.page, "offset", OFFSET, 0, 0)
-        self.total = queryset.count()
-        end = self.offset + self.limit
-        return read(queryset[self.offset : end]) if self.offset < self.total else []
+        return self._window(queryset, self.offset, self.limit, read)
 
     def _whole(self, params, name, parameter, default, minimum):
         raw = params.get(name)
