@@ -106,7 +106,10 @@ def context_organization(context):
 def _resolve(request):
     user, token = request.user, request.auth
     superuser = user is not None and user.is_superuser
-    organizations = _with_role(Organization.objects.all(), user)
+
+    def organizations():  # with the user's role in each; built only when a branch needs it
+        return _with_role(Organization.objects.all(), user)
+
     named = request.headers.get(ORGANIZATION_HEADER)
     bound = _bound_organization(token, organizations)
     if bound is not None:
@@ -117,7 +120,7 @@ def _resolve(request):
                 "organization_forbidden",
             )
     elif named is not None:
-        organization = organizations.filter(slug=named).first()
+        organization = organizations().filter(slug=named).first()
         if organization is None or not (superuser or organization.role):
             raise OrganizationForbidden(
                 f"{ORGANIZATION_HEADER} names no organization you are a member of.",
@@ -126,7 +129,7 @@ def _resolve(request):
     elif superuser:
         return None, Role.ADMIN
     else:
-        own = list(organizations.filter(memberships__user=user)[:2])
+        own = list(organizations().filter(memberships__user=user)[:2])
         if len(own) != 1:
             detail = (
                 f"You are a member of several organizations: name one with {ORGANIZATION_HEADER}."
@@ -160,11 +163,12 @@ def with_bound_organization(tokens):
 
 def _bound_organization(token, organizations):
     """The organization ``token``'s application is bound to, with the acting user's role
-    (None for an application of no organization)."""
+    (None for an application of no organization); ``organizations()`` gives them all with
+    that role, for a token not loaded by ``with_bound_organization``."""
     if getattr(token, "application_id", None) is None:
         return None
     if not hasattr(token, "bound_role"):  # not loaded by with_bound_organization
-        return organizations.filter(applications__application_id=token.application_id).first()
+        return organizations().filter(applications__application_id=token.application_id).first()
     binding = getattr(token.application, "organization_binding", None)
     if binding is None:
         return None
