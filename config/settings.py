@@ -141,6 +141,15 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
     )
 }
+PREPARE_THRESHOLD = os.environ.get("DATABASE_PREPARE_THRESHOLD", "5").strip()
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and PREPARE_THRESHOLD:
+    # Parameters bound by the server, and a statement a connection has run this many times
+    # prepared (psycopg's prepare_threshold): PostgreSQL then stops planning the queries
+    # every request repeats (the token, the COUNT, the page), which costs more than running
+    # them. Empty turns both off, for a pooler that cannot keep prepared statements.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=int(PREPARE_THRESHOLD)
+    )
 # The database cache uses the same database over a connection of its own (config/cache.py
 # says why); one settings dict for both, so that tests point both at the test database.
 # Not on SQLite: its commit would wait for the read lock of the request's own transaction.

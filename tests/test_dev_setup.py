@@ -92,3 +92,21 @@ def test_set_password_refuses(admin_user, username, password, message):
     with pytest.raises(CommandError, match=message):
         call_command("set_password", username, stdin=io.StringIO(password))
     assert authenticate(username="admin", password="pw") == admin_user
+
+
+DATABASE_OPTIONS = "json.dumps(settings.DATABASES['default'].get('OPTIONS', {}))"
+POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/unused?sslmode=prefer"
+
+
+def test_postgresql_statements_are_prepared_unless_turned_off():
+    prepared = settings_in_subprocess(DATABASE_OPTIONS, SECRET_KEY="x", DATABASE_URL=POSTGRES_URL)
+    assert prepared.returncode == 0, prepared.stderr
+    assert json.loads(prepared.stdout) == {
+        "sslmode": "prefer",
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+    }
+    off = settings_in_subprocess(
+        DATABASE_OPTIONS, SECRET_KEY="x", DATABASE_URL=POSTGRES_URL, DATABASE_PREPARE_THRESHOLD=""
+    )
+    assert json.loads(off.stdout) == {"sslmode": "prefer"}

@@ -83,3 +83,20 @@ def test_a_full_first_page_is_counted(api):
 def test_a_page_past_the_end_skips_the_page_query(api, catalog):
     count, rows = queries(api, "/api/v1/tracks?include=product&page[number]=99&page[size]=100")
     assert (count, rows) == (2, 0)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL prepares statements")
+def test_the_statements_every_request_repeats_are_prepared(api, catalog):
+    """From the fifth run on a connection (DATABASE_PREPARE_THRESHOLD), PostgreSQL runs the
+    token's, the COUNT's and the page's statements without planning them again."""
+    url = "/api/v1/tracks?include=product,audio-language&page[size]=100"
+    for _ in range(6):
+        assert api.get(url).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert any('"oauth2_provider_accesstoken"' in statement for statement in prepared)
+    assert any(statement.startswith("SELECT COUNT(*)") for statement in prepared)
+    assert any(
+        'FROM "tracks_track"' in statement and "LIMIT" in statement for statement in prepared
+    )
