@@ -9,6 +9,7 @@ from oauth2_provider.models import get_access_token_model
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
+from config.compiled import CompiledQuery
 from config.jsonapi import tenancy
 
 
@@ -96,11 +97,13 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
 
     def _load_access_token(self, token):
         checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
-        return _tokens().filter(token_checksum=checksum).first()
+        return _token_query().first(checksum)
 
 
 @functools.cache
-def _tokens():
-    """The tokens' queryset, its joins and annotation resolved once, not per request."""
-    tokens = get_access_token_model().objects.select_related("application__user", "user")
-    return tenancy.with_bound_organization(tokens)
+def _token_query():
+    """The token's query, with its joins and annotation, compiled once (config.compiled)."""
+    model = get_access_token_model()
+    tokens = model.objects.select_related("application__user", "user")
+    tokens = tenancy.with_bound_organization(tokens)
+    return CompiledQuery(model, lambda checksum: tokens.filter(token_checksum=checksum))

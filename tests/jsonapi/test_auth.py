@@ -373,3 +373,61 @@ def test_read_token_from_command_cannot_write(admin_user):
     client = JsonApiClient(issue_token("admin", "--scope", "read"))
     assert client.get("/api/v1/tracks").status_code == 200
     assert_cannot_write(client)
+
+
+# The token's query, compiled once (config.compiled).
+
+
+def loaded(token):
+    """What a request reads of a loaded token: its columns, its related rows' and the role."""
+
+    def columns(instance):
+        if instance is None:
+            return None
+        return {field.attname: getattr(instance, field.attname) for field in instance._meta.fields}
+
+    application = token.application
+    binding = getattr(application, "organization_binding", None) if application else None
+    return {
+        "token": columns(token),
+        "user": columns(token.user),
+        "application": columns(application),
+        "owner": columns(application.user) if application else None,
+        "organization": columns(binding.organization) if binding else None,
+        "role": token.bound_role,
+    }
+
+
+def test_the_compiled_token_query_builds_what_the_orm_builds(
+    admin_user, editor, organization, make_token
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from config.authentication import _token_query
+    from config.jsonapi.tenancy import with_bound_organization
+
+    application = make_application(editor)
+    OrganizationApplication.objects.create(application=application, organization=organization)
+    userless = AccessToken.objects.create(
+        user=None,
+        application=application,
+        token="userless-token",
+        scope="read",
+        expires=timezone.now() + timedelta(hours=1),
+    )
+    tokens = {
+        make_token(admin_user): None,  # bound to the organization, not a member there
+        make_token(editor): "editor",  # bound, a member with a role
+        make_token(editor, organization=None): None,  # an application of no organization
+        userless.token: "editor",  # client credentials act as the application's owner
+    }
+    orm = with_bound_organization(AccessToken.objects.select_related("application__user", "user"))
+    for token, role in tokens.items():
+        checksum = AccessToken.objects.get(token=token).token_checksum
+        with CaptureQueriesContext(connection) as captured:
+            compiled = loaded(_token_query().first(checksum))
+        assert len(captured) == 1  # the related rows and the role come with the token
+        assert compiled == loaded(orm.get(token_checksum=checksum))
+        assert compiled["role"] == role
+    assert _token_query().first("0" * 64) is None
