@@ -31,6 +31,7 @@ caches: fieldsets are chosen by clients, so their number is not.
 import datetime
 import functools
 
+import orjson
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
@@ -330,16 +331,13 @@ class RowRenderer:
             (member, start + position, converter(field))
             for position, member, field in plan.conversions
         ]
-        self.relationships = [
-            (
-                member,
-                f"/relationships/{member}",
-                f"/{member}",
-                resource_type,
-                None if position is None else offset + position,
-            )
-            for member, resource_type, position in plan.relationships
-        ]
+        self.relationships = plan.relationships and EncodedRelationships(
+            self.prefix,
+            [
+                (member, resource_type, None if position is None else offset + position)
+                for member, resource_type, position in plan.relationships
+            ],
+        )
 
     def render(self, row):
         """The resource object of ``row``, member for member as the instance path renders
@@ -355,21 +353,49 @@ class RowRenderer:
         if attributes:
             resource["attributes"] = attributes
         if self.relationships:
-            relationships = {}
-            for member, self_suffix, related_suffix, resource_type, index in self.relationships:
-                links = {"self": self_link + self_suffix, "related": self_link + related_suffix}
-                relationship = {"links": links}
-                if index is not None:
-                    related_id = row[index]
-                    relationship["data"] = (
-                        None
-                        if related_id is None
-                        else {"type": resource_type, "id": str(related_id)}
-                    )
-                relationships[member] = relationship
-            resource["relationships"] = relationships
+            resource["relationships"] = self.relationships.render(row, resource_id)
         resource["links"] = {"self": self_link}
         return resource
+
+
+class EncodedRelationships:
+    """The ``relationships`` member of a type's rows, encoded once: the JSON orjson writes
+    for it with marks where a row's id and its to-one linkage go, filled in per row by one
+    bytes formatting and handed to orjson as a ``Fragment``. Building the same dicts for
+    every row (two links per relationship, the linkage) was a tenth of a page's time.
+    ``relationships`` are (member, type, index of the related id in a row or None)."""
+
+    ID = "\ue000"  # private-use characters: in no URL (hosts are checked) or member name
+
+    def __init__(self, prefix, relationships):
+        sample, self.linkage, marks = {}, [], {self.ID.encode(): b"%(id)s"}
+        for member, resource_type, index in relationships:
+            link = f"{prefix}{self.ID}"
+            entry = {
+                "links": {"self": f"{link}/relationships/{member}", "related": f"{link}/{member}"}
+            }
+            if index is not None:
+                key = f"d{len(self.linkage)}".encode()
+                mark = chr(0xE001 + len(self.linkage))
+                entry["data"] = mark
+                marks[orjson.dumps(mark)] = b"%(" + key + b")s"
+                self.linkage.append((key, index, b'{"type":' + orjson.dumps(resource_type)))
+            sample[member] = entry
+        template = orjson.dumps(sample).replace(b"%", b"%%")
+        for mark, slot in marks.items():
+            template = template.replace(mark, slot)
+        self.template = template
+
+    def render(self, row, resource_id):
+        values = {b"id": orjson.dumps(resource_id)[1:-1]}
+        for key, index, opening in self.linkage:
+            related_id = row[index]
+            values[key] = (
+                b"null"
+                if related_id is None
+                else opening + b',"id":' + orjson.dumps(str(related_id)) + b"}"
+            )
+        return orjson.Fragment(self.template % values)
 
 
 class CollectionReading:

@@ -289,3 +289,31 @@ def test_collection_rows_are_not_model_instances(api, rows, monkeypatch):
     assert len(response.document["data"]) == Track.objects.count()
     assert built == []
     assert Collection.objects.exists()  # the fixture's other rows are there too
+
+
+def test_encoded_relationships_write_what_orjson_writes_for_the_dicts():
+    """Ids and prefixes with characters JSON escapes or bytes formatting reads (%) are
+    filled in as orjson would encode them; a missing to-one is null."""
+    import orjson
+
+    prefix = 'http://testserver/api/v1/50%25/"odd"/'
+    encoded = plans.EncodedRelationships(
+        prefix, [("product", "products", 1), ("records", "records", None), ("stem-of", "tracks", 2)]
+    )
+    for row in [('a\\b"c', 7, None), ("12", "x\u00e9\n", 3)]:
+        resource_id = str(row[0])
+
+        def links(member, resource_id=resource_id):
+            link = f"{prefix}{resource_id}"
+            return {"self": f"{link}/relationships/{member}", "related": f"{link}/{member}"}
+
+        expected = {
+            "product": {"links": links("product"), "data": {"type": "products", "id": str(row[1])}},
+            "records": {"links": links("records")},
+            "stem-of": {
+                "links": links("stem-of"),
+                "data": None if row[2] is None else {"type": "tracks", "id": str(row[2])},
+            },
+        }
+        rendered = orjson.dumps({"relationships": encoded.render(row, resource_id)})
+        assert rendered == orjson.dumps({"relationships": expected})
