@@ -1,5 +1,7 @@
 """A query compiled to SQL once and run again with another value."""
 
+import threading
+
 from django.db import connections, router
 from django.db.models.query import get_related_populators
 
@@ -27,11 +29,16 @@ class CompiledQuery:
     def __init__(self, model, make):
         self.model = model
         self.make = make
-        self._compiled = {}
+        # Per thread, like Django's connections: a compiler keeps the connection it was
+        # compiled for, whose converters it hands out.
+        self._local = threading.local()
 
     def first(self, value):
         db = router.db_for_read(self.model)
-        compiler, sql, params, position = self._compiled.get(db) or self._compile(db)
+        compiled = self._local.__dict__.setdefault("compiled", {})
+        if db not in compiled:
+            compiled[db] = self._compile(db)
+        compiler, sql, params, position = compiled[db]
         params = [*params[:position], value, *params[position + 1 :]]
         with connections[db].cursor() as cursor:
             cursor.execute(sql, params)
@@ -55,5 +62,4 @@ class CompiledQuery:
         compiler = queryset.query.get_compiler(using=db)
         sql, params = compiler.as_sql()
         (position,) = [index for index, param in enumerate(params) if param is OPEN]
-        self._compiled[db] = compiled = compiler, sql, params, position
-        return compiled
+        return compiler, sql, params, position

@@ -37,5 +37,8 @@ class ScopedModelPermissions(DjangoModelPermissions):
 
     def _queryset(self, view):
         """The model whose permissions apply. DRF asks the view's ``get_queryset()`` for it,
-        which builds the request's whole scoped query a second time."""
+        which would build the request's whole scoped query a second time; the organization
+        that query resolves first (403 when the request may act in none) is resolved here
+        alike, so that it is still refused before the model permissions are asked."""
+        tenancy.request_organization(view.request)
         return view.queryset if view.queryset is not None else super()._queryset(view)

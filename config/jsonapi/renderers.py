@@ -16,6 +16,8 @@ def _default(value):
 
 
 def encode_document(document):
+    # Compact and in insertion order, as plans.EncodedRelationships pre-encodes its
+    # fragments: an option that changes the output (indenting, sorted keys) must not be added.
     return orjson.dumps({"jsonapi": JSONAPI_OBJECT, **document}, default=_default)
 
 

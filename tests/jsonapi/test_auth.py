@@ -420,6 +420,13 @@ def test_the_compiled_token_query_builds_what_the_orm_builds(
         make_token(admin_user): None,  # bound to the organization, not a member there
         make_token(editor): "editor",  # bound, a member with a role
         make_token(editor, organization=None): None,  # an application of no organization
+        AccessToken.objects.create(
+            user=editor,
+            application=None,
+            token="applicationless-token",
+            scope="read",
+            expires=timezone.now() + timedelta(hours=1),
+        ).token: None,
         userless.token: "editor",  # client credentials act as the application's owner
     }
     orm = with_bound_organization(AccessToken.objects.select_related("application__user", "user"))

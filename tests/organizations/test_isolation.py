@@ -778,6 +778,17 @@ def test_a_header_naming_an_organization_one_is_not_in_or_none_is_403(
     assert comparable(not_member) == comparable(unknown)  # no hint that Globex exists
 
 
+def test_the_organization_is_refused_before_the_model_permissions_are_asked(
+    make_token, viewer, acme, globex
+):
+    """A write naming an organization one is not in says so, whatever one's permissions."""
+    api = JsonApiClient(make_token(viewer, organization=None))
+    response = api.post_doc(
+        "/api/v1/labels", label_document("Elsewhere"), HTTP_X_ORGANIZATION="globex"
+    )
+    assert_organization_forbidden(response, "organization_forbidden")
+
+
 def test_a_token_of_an_organizations_application_acts_in_it_only(client, acme):
     assert label_ids(client.get("/api/v1/labels", HTTP_X_ORGANIZATION="acme")) == acme.ids("labels")
     before = snapshot()
