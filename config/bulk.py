@@ -22,15 +22,11 @@ from rest_framework.exceptions import ValidationError
 
 from .jsonapi.exceptions import member_errors
 from .jsonapi.serializers import member_error, model_errors, required
-from .validation import REMEMBERED_TYPES, FieldVerdicts, clean_for_write
-
-_UNSEEN = object()
+from .validation import FieldVerdicts, clean_for_write, remembered
 
 
 class RowValidator:
     """Validates rows of ``serializer_class``'s type given as ``{member: value}``."""
-
-    LIMIT = 10_000  # values remembered per member
 
     def __init__(self, serializer_class):
         self.schema = serializer_class.schema()
@@ -69,20 +65,11 @@ class RowValidator:
                 section = "relationships" if member in self.schema.relationships else "attributes"
                 detail[f"/{member}"] = [member_error(self.schema, section, member)]
                 continue
-            remembered = self._remembered.setdefault(member, {})
-            remember = type(value) in REMEMBERED_TYPES
-            key = (type(value), value)  # True and 1 are equal keys, not the same value
-            verdict = remembered.get(key, _UNSEEN) if remember else _UNSEEN
-            if verdict is _UNSEEN:
-                try:
-                    verdict = (True, self.fields[name].run_validation(value))
-                except ValidationError as exc:
-                    verdict = (False, exc.detail)
-                if remember and len(remembered) < self.LIMIT:
-                    remembered[key] = verdict
-            valid, result = verdict
+            field = self.fields[name]
+            verdicts = self._remembered.setdefault(member, {})
+            valid, result = remembered(verdicts, value, _read, field, value)
             if valid:
-                attrs[self.fields[name].source] = result
+                attrs[field.source] = result
             else:
                 detail[name] = result
         return attrs, self.problems(detail)
@@ -142,6 +129,15 @@ class RowValidator:
         return [
             (path.lstrip("/"), str(message)) for path, message in member_errors(detail, self.schema)
         ]
+
+
+def _read(field, value):
+    """``field``'s verdict on ``value``: ``(True, the value read)`` or ``(False, its
+    error detail)``."""
+    try:
+        return True, field.run_validation(value)
+    except ValidationError as exc:
+        return False, exc.detail
 
 
 def upsert(model, instances, unique_fields, update_fields):

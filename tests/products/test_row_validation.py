@@ -1,0 +1,45 @@
+"""The importers' row validation (config.bulk, config.validation) gives each value the
+verdict the API's rules give it, however often the value comes."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from stdnum import isrc
+
+from config.bulk import RowValidator
+from tracks.serializers import TrackSerializer
+from tracks.validators import normalize_isrc, validate_isrc
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["ESA112310001", "es-a11-23-10001", " ESA112310001 ", "ESA11\u201323\u201310001", "ESA1123"],
+)
+def test_an_isrc_is_normalised_as_python_stdnum_compacts_it(code):
+    assert normalize_isrc(code) == isrc.compact(code)
+
+
+def test_an_isrc_judged_again_gets_the_same_verdict():
+    for _ in range(2):
+        validate_isrc("ESA112310001")
+        with pytest.raises(ValidationError, match="ISRC code is not valid: The number has"):
+            validate_isrc("ESA11231000")
+
+
+def test_a_list_of_names_read_again_is_a_list_of_its_own():
+    """A list's verdict is remembered (a product's tracks repeat its credits), but each row
+    gets a list of its own: one row's list changed does not change another's."""
+    rows = RowValidator(TrackSerializer)
+
+    first, problems = rows.read({"composer": ["Ann", "Bo"]})
+    second, _ = rows.read({"composer": ["Ann", "Bo"]})
+    first["composer"].append("changed")
+    third, _ = rows.read({"composer": ["Ann", "Bo"]})
+
+    assert problems == []
+    assert second["composer"] == third["composer"] == ["Ann", "Bo"]
+    assert second["composer"] is not third["composer"]
+    for _ in range(2):
+        assert rows.read({"composer": ["Ann", " "]}) == (
+            {},
+            [("composer", "Must be an array of non-empty strings.")],
+        )
