@@ -152,8 +152,7 @@ class CatalogLoader:
     def product_group(self, row):
         """Read and check a product's members, without the database."""
         group = Group(row, row.product)
-        attributes = {m: v for m, v in row.product.items() if m not in PRODUCT_RELATIONSHIPS}
-        group.attrs, problems = self.products.read(attributes)
+        group.attrs, problems = self.read_members(row).product_read
         group.problems = _at(row.product_pointer, problems)
         if not group.problems and group.attrs.get("upc_code") is None:
             message = "A product is matched by its UPC: give one."
@@ -162,6 +161,16 @@ class CatalogLoader:
             group.upc = group.attrs["upc_code"]
             group.instance = self.products.new(group.attrs)
         return group
+
+    def read_members(self, row):
+        """``row`` with its members read by the serializers' fields, as the API reads a
+        document's attributes (no database): its product's, and its track's, each as
+        ``(attrs, problems)``. Done ahead in another process (``readahead``), else here."""
+        if row.product_read is None:
+            row.product_read = self.products.read(_attributes(row.product, PRODUCT_RELATIONSHIPS))
+        if row.track is not None and row.track_read is None:
+            row.track_read = self.tracks.read(_attributes(row.track, TRACK_RELATIONSHIPS))
+        return row
 
     def disagreeing(self, row, group, earlier):
         member = next(
@@ -319,15 +328,14 @@ class CatalogLoader:
 
     def track(self, row, group, stored, names):
         members = row.track
-        attributes = {m: v for m, v in members.items() if m not in TRACK_RELATIONSHIPS}
-        attrs, problems = self.tracks.read(attributes)
+        attrs, problems = self.read_members(row).track_read
         pointer = row.track_pointer
         if problems:
             return _at(pointer, problems), None
         product = group.instance
         values = stored.get((product.pk, attrs.get("isrc_code"))) if product.pk else None
         if values is None:
-            problems = self.tracks.missing(attributes)
+            problems = self.tracks.missing(members)
             if problems:
                 return _at(pointer, problems), None
             track = self.tracks.new(attrs)
@@ -467,6 +475,10 @@ def _at(pointer, problems):
         member, slash, inner = path.partition("/")
         located.append((pointer(member) + slash + inner if member else "", message))
     return located
+
+
+def _attributes(members, relationships):
+    return {m: v for m, v in members.items() if m not in relationships}
 
 
 def _unique_message(model, fields):
