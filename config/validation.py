@@ -137,18 +137,18 @@ def remembered(verdicts, value, judge, *args):
     list a valid verdict gives being a copy of its own for each row."""
     kind = type(value)
     if kind in REMEMBERED_TYPES:
-        key = (kind, value)  # True and 1 are equal keys, but not the same value
+        key, own = (kind, value), None  # True and 1 are equal, but not the same value
     elif kind is list and all(type(item) is str for item in value):
-        key = (list, tuple(value))
+        key, own = (list, tuple(value)), _own
     else:
         return judge(*args)
     verdict = verdicts.get(key)
     if verdict is None:
         verdict = judge(*args)
         if len(verdicts) < LIMIT:
-            verdicts[key] = _own(verdict)
+            verdicts[key] = verdict if own is None else own(verdict)
         return verdict
-    return _own(verdict)
+    return verdict if own is None else own(verdict)
 
 
 def _own(verdict):
