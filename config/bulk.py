@@ -10,6 +10,8 @@ functions of the value alone. Uniqueness is the one rule that is not: the import
 checks it per batch, and the database's constraints back it.
 """
 
+import contextlib
+import gc
 import operator
 
 import orjson
@@ -138,6 +140,29 @@ def _read(field, value):
         return True, field.run_validation(value)
     except ValidationError as exc:
         return False, exc.detail
+
+
+@contextlib.contextmanager
+def fewer_collections(threshold=100_000):
+    """Python's cyclic garbage collector, run less during a bulk load.
+
+    A load allocates millions of objects that are no cyclic garbage (cells, rows,
+    instances, remembered verdicts). With the default thresholds the collector runs
+    after every 700 more of them, thousands of times in a load, its full collections
+    walking every object alive (Django's own, the remembered verdicts): an eighth of a
+    load's time. The objects alive when the load starts are frozen (``gc.freeze``: never
+    walked again) and a collection comes after ``threshold`` more objects; cyclic garbage
+    is still collected, every batch or two, so memory stays flat.
+    """
+    thresholds, frozen = gc.get_threshold(), gc.get_freeze_count()
+    gc.freeze()
+    gc.set_threshold(threshold, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        if not frozen:  # (a caller's own freeze, which this one joined, stands)
+            gc.unfreeze()
 
 
 def upsert(model, instances, unique_fields, update_fields):

@@ -1,11 +1,13 @@
 """The importers' row validation (config.bulk, config.validation) gives each value the
 verdict the API's rules give it, however often the value comes."""
 
+import gc
+
 import pytest
 from django.core.exceptions import ValidationError
 from stdnum import isrc
 
-from config.bulk import RowValidator
+from config.bulk import RowValidator, fewer_collections
 from tracks.serializers import TrackSerializer
 from tracks.validators import normalize_isrc, validate_isrc
 
@@ -43,3 +45,16 @@ def test_a_list_of_names_read_again_is_a_list_of_its_own():
             {},
             [("composer", "Must be an array of non-empty strings.")],
         )
+
+
+def test_a_load_collects_garbage_less_often_and_restores_the_collector():
+    thresholds = gc.get_threshold()
+    with fewer_collections(threshold=50_000):
+        assert gc.get_threshold() == (50_000, *thresholds[1:])
+        assert gc.get_freeze_count() > 0  # what was alive before: not walked again
+        cycle = []
+        cycle.append(cycle)
+        del cycle
+        assert gc.collect() >= 1  # cyclic garbage is still collected
+    assert gc.get_threshold() == thresholds
+    assert gc.get_freeze_count() == 0
