@@ -112,13 +112,14 @@ class RowValidator:
         instance._state.adding = False
         return instance
 
-    def clean(self, instance, loaded=(), only=None):
+    def clean(self, instance, loaded=(), only=None, ahead=None):
         """The model's validation of ``instance`` short of uniqueness, as the API's write
         path runs it; ``loaded``: foreign keys holding rows just read; ``only``: on an
-        instance from ``new``, the fields set (the defaults are judged once). Returns the
+        instance from ``new``, the fields set (the defaults are judged once); ``ahead``:
+        its fields' verdicts judged ahead (``FieldVerdicts.judge_ahead``). Returns the
         problems."""
         try:
-            clean_for_write(instance, self.derived, loaded, self.verdicts, only)
+            clean_for_write(instance, self.derived, loaded, self.verdicts, only, ahead)
         except DjangoValidationError as exc:
             return self.problems(model_errors(exc))
         return []

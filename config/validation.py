@@ -26,15 +26,15 @@ from django.db import models, router
 from . import conditions
 
 
-def clean_for_write(instance, exclude=(), loaded=(), verdicts=None, only=None):
+def clean_for_write(instance, exclude=(), loaded=(), verdicts=None, only=None, ahead=None):
     """``instance.full_clean(exclude=exclude)`` short of uniqueness: the same errors, but
     none of a uniqueness rule.
 
     ``loaded``: foreign keys whose related instance the caller has just read from the
     database (and assigned), so their existence is not asked again. ``verdicts``: a
     ``FieldVerdicts`` to judge the fields with, for a caller validating many rows, and
-    ``only``: the fields a new row sets, the others holding the model's defaults (see
-    ``FieldVerdicts.clean_fields``).
+    ``only``: the fields a new row sets, the others holding the model's defaults, and
+    ``ahead``: verdicts given before (see ``FieldVerdicts.clean_fields``).
     """
     exclude = set(exclude)
     errors = {}
@@ -42,7 +42,7 @@ def clean_for_write(instance, exclude=(), loaded=(), verdicts=None, only=None):
         if verdicts is None:
             instance.clean_fields(exclude=exclude | set(loaded))
         else:
-            verdicts.clean_fields(instance, exclude | set(loaded), only)
+            verdicts.clean_fields(instance, exclude | set(loaded), only, ahead)
     except ValidationError as exc:
         errors = exc.update_error_dict(errors)
     try:
@@ -175,6 +175,7 @@ class FieldVerdicts:
         self._seen = {}
         self._judged = {}  # frozenset of the fields set (None: all) -> see judged()
         self._conditions = {}  # id(condition) -> (the attnames it reads, its verdicts)
+        self._prototype = self._by_name = None  # see judge_ahead
         self.model = model
         # The defaults' verdicts, judged once: a new row leaves most fields at them.
         self.default_errors = {}
@@ -212,9 +213,10 @@ class FieldVerdicts:
             raise verdict
         return verdict
 
-    def clean_fields(self, instance, exclude, only=None):
+    def clean_fields(self, instance, exclude, only=None, ahead=None):
         """``only``: the fields ``instance`` (a new row) sets; the others hold the
-        defaults, whose verdicts are known."""
+        defaults, whose verdicts are known. ``ahead``: verdicts ``judge_ahead`` gave,
+        each given to the field that holds the very value it judged."""
         errors = {}
         if only is not None:
             errors = {
@@ -230,7 +232,10 @@ class FieldVerdicts:
                 continue  # as Django: an empty value of a blank field is not judged
             if isinstance(raw, models.expressions.DatabaseDefault):
                 continue
-            if verdicts is None:
+            given = ahead.get(field.name) if ahead else None
+            if given is not None and given[0] is raw:
+                valid, result = given[1]
+            elif verdicts is None:
                 valid, result = _judge(field, raw, instance)
             else:
                 valid, result = remembered(verdicts, raw, _judge, field, raw, instance)
@@ -240,6 +245,22 @@ class FieldVerdicts:
                 setattr(instance, field.attname, result)
         if errors:
             raise ValidationError(errors)
+
+    def judge_ahead(self, attrs):
+        """The fields' verdicts on ``attrs`` (field name -> value, as a row sets them),
+        judged before the row's instance is made, in the process reading the file ahead:
+        ``{name: (value, verdict)}`` (relations are judged with the instance)."""
+        if self._prototype is None:
+            self._prototype = self.model()
+            self._by_name = {f.name: (f, v) for f, v in self.judged(None) if v is not None}
+        ahead = {}
+        for name, value in attrs.items():
+            found = self._by_name.get(name)
+            if found is not None:
+                field, verdicts = found
+                verdict = remembered(verdicts, value, _judge, field, value, self._prototype)
+                ahead[name] = (value, verdict)
+        return ahead
 
     def judged(self, only):
         """The fields ``clean_fields`` judges (all, or those named in ``only``), in the

@@ -162,14 +162,18 @@ class CatalogLoader:
             group.instance = self.products.new(group.attrs)
         return group
 
-    def read_members(self, row):
+    def read_members(self, row, ahead=False):
         """``row`` with its members read by the serializers' fields, as the API reads a
         document's attributes (no database): its product's, and its track's, each as
-        ``(attrs, problems)``. Done ahead in another process (``readahead``), else here."""
+        ``(attrs, problems)``. Done ahead in another process (``readahead``), else here;
+        ``ahead``: the track's values are judged by the model's fields there too."""
         if row.product_read is None:
             row.product_read = self.products.read(_attributes(row.product, PRODUCT_RELATIONSHIPS))
         if row.track is not None and row.track_read is None:
             row.track_read = self.tracks.read(_attributes(row.track, TRACK_RELATIONSHIPS))
+            attrs, problems = row.track_read
+            if ahead and not problems:
+                row.track_judged = self.tracks.verdicts.judge_ahead(attrs)
         return row
 
     def disagreeing(self, row, group, earlier):
@@ -353,7 +357,7 @@ class CatalogLoader:
             track.audio_language = found
         track._import_previous = previous
         only = None if values is not None else {*attrs, "product", "audio_language"}
-        problems = self.tracks.clean(track, ("product", "audio_language"), only)
+        problems = self.tracks.clean(track, ("product", "audio_language"), only, row.track_judged)
         return _at(pointer, problems), track
 
     def unique(self, row, group, track, positions, taken, isrcs):

@@ -1,12 +1,13 @@
 """Reading a catalog file ahead, in a second process, while this one validates and writes.
 
-Half of a row's work needs no database: parsing the file and reading each member with
-the API serializer's field (``CatalogLoader.read_members``). A child process does it for
-the rows ahead, while this process matches them with the stored rows, validates them by
-their models and writes them (PostgreSQL working beside both). Rows come back in the
-file's order, with what their members read as, through a bounded queue: memory stays
-flat, and what a row gets is what it would get read here (its verdicts depend on its
-values alone, see ``config.bulk``).
+Half of a row's work needs no database: parsing the file, reading each member with the
+API serializer's field and judging the values read by the model's fields
+(``CatalogLoader.read_members``). A child process does it for the rows ahead, while this
+process matches them with the stored rows, validates the rest by their models (the
+relations, ``clean()``, the check constraints, the stored values) and writes them
+(PostgreSQL working beside both). Rows come back in the file's order, with their
+verdicts, through a bounded queue: memory stays flat, and what a row gets is what it
+would get read here (a verdict depends on the value alone, see ``config.bulk``).
 
 The child is forked: it inherits the configured Django, the loader and the open file,
 never touches the database connection it inherits, and ends with ``os._exit``
@@ -76,7 +77,7 @@ class ReadAhead:
                     if previous is not None and row.product == previous.product:
                         # One product, many tracks: read once, and pickled once a message.
                         row.product, row.product_read = previous.product, previous.product_read
-                    self.loader.read_members(row)
+                    self.loader.read_members(row, ahead=True)
                     previous = row
                     chunk.append(_fields(row))
                 else:

@@ -2,12 +2,15 @@
 verdict the API's rules give it, however often the value comes."""
 
 import gc
+import pickle
 
 import pytest
 from django.core.exceptions import ValidationError
 from stdnum import isrc
 
 from config.bulk import RowValidator, fewer_collections
+from config.validation import FieldVerdicts
+from tracks.models import Track
 from tracks.serializers import TrackSerializer
 from tracks.validators import normalize_isrc, validate_isrc
 
@@ -58,3 +61,25 @@ def test_a_load_collects_garbage_less_often_and_restores_the_collector():
         assert gc.collect() >= 1  # cyclic garbage is still collected
     assert gc.get_threshold() == thresholds
     assert gc.get_freeze_count() == 0
+
+
+MAX_LENGTH = "Ensure this value has at most 255 characters (it has {})."
+
+
+def test_verdicts_judged_ahead_are_those_judged_on_the_instance():
+    """What the process reading ahead judges (and pickles) is what the fields judge on the
+    instance, errors included; a field no longer holding the value judged is judged."""
+    verdicts = FieldVerdicts(Track, exclude=["length"])
+    attrs = {"title": "x" * 300, "isrc_code": "ESA112310001", "artist": ["A"], "bpm": 90.5}
+    ahead = pickle.loads(pickle.dumps((attrs, verdicts.judge_ahead(attrs))))
+
+    def errors(values, ahead=None):
+        track = Track(**values, volume_number=1, track_number=1)
+        with pytest.raises(ValidationError) as failure:
+            verdicts.clean_fields(track, {"product", "audio_language"}, ahead=ahead)
+        return failure.value.message_dict
+
+    assert errors(*ahead) == errors(attrs) == {"title": [MAX_LENGTH.format(300)]}
+    assert errors({**ahead[0], "title": "ok", "artist": []}, ahead[1]) == {
+        "artist": ["This field cannot be blank."]
+    }
