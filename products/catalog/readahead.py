@@ -1,6 +1,6 @@
 """Reading a catalog file ahead, in a second process, while this one validates and writes.
 
-Half of a row's work needs no database: parsing the file, reading each member with the
+About half of a row's work needs no database: parsing the file, reading each member with the
 API serializer's field and judging the values read by the model's fields
 (``CatalogLoader.read_members``). A child process does it for the rows ahead, while this
 process matches them with the stored rows, validates the rest by their models (the
