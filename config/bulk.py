@@ -10,6 +10,8 @@ functions of the value alone. Uniqueness is the one rule that is not: the import
 checks it per batch, and the database's constraints back it.
 """
 
+import contextlib
+import gc
 import operator
 
 import orjson
@@ -22,15 +24,11 @@ from rest_framework.exceptions import ValidationError
 
 from .jsonapi.exceptions import member_errors
 from .jsonapi.serializers import member_error, model_errors, required
-from .validation import REMEMBERED_TYPES, FieldVerdicts, clean_for_write
-
-_UNSEEN = object()
+from .validation import FieldVerdicts, clean_for_write, remembered
 
 
 class RowValidator:
     """Validates rows of ``serializer_class``'s type given as ``{member: value}``."""
-
-    LIMIT = 10_000  # values remembered per member
 
     def __init__(self, serializer_class):
         self.schema = serializer_class.schema()
@@ -69,20 +67,11 @@ class RowValidator:
                 section = "relationships" if member in self.schema.relationships else "attributes"
                 detail[f"/{member}"] = [member_error(self.schema, section, member)]
                 continue
-            remembered = self._remembered.setdefault(member, {})
-            remember = type(value) in REMEMBERED_TYPES
-            key = (type(value), value)  # True and 1 are equal keys, not the same value
-            verdict = remembered.get(key, _UNSEEN) if remember else _UNSEEN
-            if verdict is _UNSEEN:
-                try:
-                    verdict = (True, self.fields[name].run_validation(value))
-                except ValidationError as exc:
-                    verdict = (False, exc.detail)
-                if remember and len(remembered) < self.LIMIT:
-                    remembered[key] = verdict
-            valid, result = verdict
+            field = self.fields[name]
+            verdicts = self._remembered.setdefault(member, {})
+            valid, result = remembered(verdicts, value, _read, field, value)
             if valid:
-                attrs[self.fields[name].source] = result
+                attrs[field.source] = result
             else:
                 detail[name] = result
         return attrs, self.problems(detail)
@@ -123,13 +112,14 @@ class RowValidator:
         instance._state.adding = False
         return instance
 
-    def clean(self, instance, loaded=(), only=None):
+    def clean(self, instance, loaded=(), only=None, ahead=None):
         """The model's validation of ``instance`` short of uniqueness, as the API's write
         path runs it; ``loaded``: foreign keys holding rows just read; ``only``: on an
-        instance from ``new``, the fields set (the defaults are judged once). Returns the
+        instance from ``new``, the fields set (the defaults are judged once); ``ahead``:
+        its fields' verdicts judged ahead (``FieldVerdicts.judge_ahead``). Returns the
         problems."""
         try:
-            clean_for_write(instance, self.derived, loaded, self.verdicts, only)
+            clean_for_write(instance, self.derived, loaded, self.verdicts, only, ahead)
         except DjangoValidationError as exc:
             return self.problems(model_errors(exc))
         return []
@@ -142,6 +132,38 @@ class RowValidator:
         return [
             (path.lstrip("/"), str(message)) for path, message in member_errors(detail, self.schema)
         ]
+
+
+def _read(field, value):
+    """``field``'s verdict on ``value``: ``(True, the value read)`` or ``(False, its
+    error detail)``."""
+    try:
+        return True, field.run_validation(value)
+    except ValidationError as exc:
+        return False, exc.detail
+
+
+@contextlib.contextmanager
+def fewer_collections(threshold=100_000):
+    """Python's cyclic garbage collector, run less during a bulk load.
+
+    A load allocates millions of objects that are no cyclic garbage (cells, rows,
+    instances, remembered verdicts). With the default thresholds the collector runs
+    after every 700 more of them, thousands of times in a load, its full collections
+    walking every object alive (Django's own, the remembered verdicts): an eighth of a
+    load's time. The objects alive when the load starts are frozen (``gc.freeze``: never
+    walked again) and a collection comes after ``threshold`` more objects; cyclic garbage
+    is still collected, every batch or two, so memory stays flat.
+    """
+    thresholds, frozen = gc.get_threshold(), gc.get_freeze_count()
+    gc.freeze()
+    gc.set_threshold(threshold, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        if not frozen:  # (a caller's own freeze, which this one joined, stands)
+            gc.unfreeze()
 
 
 def upsert(model, instances, unique_fields, update_fields):

@@ -26,15 +26,15 @@ from django.db import models, router
 from . import conditions
 
 
-def clean_for_write(instance, exclude=(), loaded=(), verdicts=None, only=None):
+def clean_for_write(instance, exclude=(), loaded=(), verdicts=None, only=None, ahead=None):
     """``instance.full_clean(exclude=exclude)`` short of uniqueness: the same errors, but
     none of a uniqueness rule.
 
     ``loaded``: foreign keys whose related instance the caller has just read from the
     database (and assigned), so their existence is not asked again. ``verdicts``: a
     ``FieldVerdicts`` to judge the fields with, for a caller validating many rows, and
-    ``only``: the fields a new row sets, the others holding the model's defaults (see
-    ``FieldVerdicts.clean_fields``).
+    ``only``: the fields a new row sets, the others holding the model's defaults, and
+    ``ahead``: verdicts given before (see ``FieldVerdicts.clean_fields``).
     """
     exclude = set(exclude)
     errors = {}
@@ -42,7 +42,7 @@ def clean_for_write(instance, exclude=(), loaded=(), verdicts=None, only=None):
         if verdicts is None:
             instance.clean_fields(exclude=exclude | set(loaded))
         else:
-            verdicts.clean_fields(instance, exclude | set(loaded), only)
+            verdicts.clean_fields(instance, exclude | set(loaded), only, ahead)
     except ValidationError as exc:
         errors = exc.update_error_dict(errors)
     try:
@@ -50,29 +50,45 @@ def clean_for_write(instance, exclude=(), loaded=(), verdicts=None, only=None):
     except ValidationError as exc:
         errors = exc.update_error_dict(errors)
     exclude |= set(errors) - {NON_FIELD_ERRORS}  # as full_clean: no rule on a bad field
-    using = router.db_for_write(type(instance), instance=instance)
-    for model, constraints in instance.get_constraints():
-        for constraint in constraints:
-            if not isinstance(constraint, models.CheckConstraint):
-                continue
-            try:
-                _check(constraint, model, instance, exclude, using, verdicts)
-            except ValidationError as exc:
-                errors = exc.update_error_dict(errors)
+    decide = conditions.decide if verdicts is None else verdicts.decide
+    for model, constraint, fields in check_constraints(instance):
+        if fields & exclude:
+            continue  # as Django does: a rule on an excluded field is not this validation's
+        try:
+            _check(constraint, model, instance, exclude, decide)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
     if errors:
         raise ValidationError(errors)
 
 
-def _check(constraint, model, instance, exclude, using, verdicts=None):
-    if conditions.referenced_fields(constraint.condition) & exclude:
-        return  # as Django does: a rule on an excluded field is not this validation's
-    decide = conditions.decide if verdicts is None else verdicts.decide
+def _check(constraint, model, instance, exclude, decide):
     try:
         if decide(constraint.condition, instance) is not False:
             return
     except conditions.Undecidable:
         pass
+    using = router.db_for_write(type(instance), instance=instance)
     constraint.validate(model, instance, exclude=exclude, using=using)  # raises its error
+
+
+_check_constraints = {}  # model -> its check constraints, as check_constraints gives them
+
+
+def check_constraints(instance):
+    """The check constraints of ``instance``'s model (its own and its parents', as
+    ``Model.get_constraints`` gives them), each as ``(model, constraint, the names of the
+    fields its condition reads)``: taken apart once per model, not once per row."""
+    model = type(instance)
+    found = _check_constraints.get(model)
+    if found is None:
+        found = _check_constraints[model] = tuple(
+            (owner, constraint, conditions.referenced_fields(constraint.condition))
+            for owner, constraints in instance.get_constraints()
+            for constraint in constraints
+            if isinstance(constraint, models.CheckConstraint)
+        )
+    return found
 
 
 def has_unique_rules(model):
@@ -110,6 +126,34 @@ REMEMBERED_TYPES = frozenset(
     {str, int, float, bool, type(None), datetime.date, datetime.datetime, decimal.Decimal,
      uuid.UUID}
 )  # fmt: skip
+LIMIT = 10_000  # verdicts remembered per rule, so that memory stays flat on unique values
+
+
+def remembered(verdicts, value, judge, *args):
+    """``judge(*args)``, the verdict ``(valid, result)`` of a rule on ``value`` that
+    depends on ``value`` alone, given again from ``verdicts`` (the rule's dict) when
+    ``value`` was judged before. Remembered are the values of ``REMEMBERED_TYPES`` and
+    lists of strings (the names of a credit, repeated on a product's every track), the
+    list a valid verdict gives being a copy of its own for each row."""
+    kind = type(value)
+    if kind in REMEMBERED_TYPES:
+        key, own = (kind, value), None  # True and 1 are equal, but not the same value
+    elif kind is list and all(type(item) is str for item in value):
+        key, own = (list, tuple(value)), _own
+    else:
+        return judge(*args)
+    verdict = verdicts.get(key)
+    if verdict is None:
+        verdict = judge(*args)
+        if len(verdicts) < LIMIT:
+            verdicts[key] = verdict if own is None else own(verdict)
+        return verdict
+    return verdict if own is None else own(verdict)
+
+
+def _own(verdict):
+    valid, result = verdict
+    return (valid, list(result)) if valid and type(result) is list else verdict
 
 
 class FieldVerdicts:
@@ -118,18 +162,20 @@ class FieldVerdicts:
     A field's own rules (``Field.clean``: its type, choices, blank and null, validators)
     depend on the value alone, so a value already judged by a field (a genre, a volume
     number, a language's code repeated on a million rows) is given the same verdict
-    without judging it again. Relations are always judged (their check reads the
-    database), and so are values that are not plain scalars (JSON lists and objects).
-    Each field remembers at most ``LIMIT`` values, so memory stays flat on unique ones.
+    without judging it again (see ``remembered``). Relations are always judged (their
+    check reads the database), and so are JSON objects. Each field, and each check
+    constraint's condition, remembers at most ``LIMIT`` values, so memory stays flat on
+    unique ones (and a condition on a unique value, such as the ISRC's form, leaves the
+    others room to remember theirs).
     """
 
-    LIMIT = 10_000
     _UNSEEN = object()
 
     def __init__(self, model, exclude=()):
         self._seen = {}
-        self._condition_fields = {}  # id(condition) -> the attnames it reads
-        self._decided = {}
+        self._judged = {}  # frozenset of the fields set (None: all) -> see judged()
+        self._conditions = {}  # id(condition) -> (the attnames it reads, its verdicts)
+        self._prototype = self._by_name = None  # see judge_ahead
         self.model = model
         # The defaults' verdicts, judged once: a new row leaves most fields at them.
         self.default_errors = {}
@@ -141,33 +187,36 @@ class FieldVerdicts:
     def decide(self, condition, instance):
         """``conditions.decide``, remembered: a condition's truth depends on the values of
         the fields it reads alone."""
-        attnames = self._condition_fields.get(id(condition))
-        if attnames is None:
+        plan = self._conditions.get(id(condition))
+        if plan is None:
             meta = instance._meta
             attnames = tuple(
                 meta.pk.attname if name == "pk" else meta.get_field(name).attname
                 for name in sorted(conditions.referenced_fields(condition))
             )
-            self._condition_fields[id(condition)] = attnames
-        values = [instance.__dict__.get(attname) for attname in attnames]
-        if not all(type(value) in REMEMBERED_TYPES for value in values):
+            plan = self._conditions[id(condition)] = (attnames, {})
+        attnames, decided = plan
+        values = tuple(map(instance.__dict__.get, attnames))
+        types = tuple(map(type, values))
+        if not REMEMBERED_TYPES.issuperset(types):
             return conditions.decide(condition, instance)
-        key = (id(condition), *((type(value), value) for value in values))
-        verdict = self._decided.get(key, self._UNSEEN)
+        key = (types, values)  # True and 1 are equal values, but not the same
+        verdict = decided.get(key, self._UNSEEN)
         if verdict is self._UNSEEN:
             try:
                 verdict = conditions.decide(condition, instance)
             except conditions.Undecidable as exc:
                 verdict = exc
-            if len(self._decided) < self.LIMIT * 10:
-                self._decided[key] = verdict
+            if len(decided) < LIMIT:
+                decided[key] = verdict
         if isinstance(verdict, conditions.Undecidable):
             raise verdict
         return verdict
 
-    def clean_fields(self, instance, exclude, only=None):
+    def clean_fields(self, instance, exclude, only=None, ahead=None):
         """``only``: the fields ``instance`` (a new row) sets; the others hold the
-        defaults, whose verdicts are known."""
+        defaults, whose verdicts are known. ``ahead``: verdicts ``judge_ahead`` gave,
+        each given to the field that holds the very value it judged."""
         errors = {}
         if only is not None:
             errors = {
@@ -175,35 +224,65 @@ class FieldVerdicts:
                 for name, messages in self.default_errors.items()
                 if name not in only and name not in exclude
             }
-        fields = instance._meta.fields
-        if only is not None:
-            fields = [field for field in fields if field.name in only]
-        for field in fields:
-            if field.name in exclude or field.generated:
+        for field, verdicts in self.judged(only):
+            if field.name in exclude:
                 continue
             raw = getattr(instance, field.attname)
             if field.blank and raw in field.empty_values:
                 continue  # as Django: an empty value of a blank field is not judged
             if isinstance(raw, models.expressions.DatabaseDefault):
                 continue
-            remembered = (
-                self._seen.setdefault(field.name, {})
-                if type(raw) in REMEMBERED_TYPES and not field.is_relation
-                else None
-            )
-            key = (type(raw), raw)  # True and 1 are equal keys, but not the same value
-            verdict = self._UNSEEN if remembered is None else remembered.get(key, self._UNSEEN)
-            if verdict is self._UNSEEN:
-                try:
-                    verdict = (True, field.clean(raw, instance))
-                except ValidationError as exc:
-                    verdict = (False, exc.error_list)
-                if remembered is not None and len(remembered) < self.LIMIT:
-                    remembered[key] = verdict
-            valid, result = verdict
-            if valid:
-                setattr(instance, field.attname, result)
+            given = ahead.get(field.name) if ahead else None
+            if given is not None and given[0] is raw:
+                valid, result = given[1]
+            elif verdicts is None:
+                valid, result = _judge(field, raw, instance)
             else:
+                valid, result = remembered(verdicts, raw, _judge, field, raw, instance)
+            if not valid:
                 errors[field.name] = result
+            elif result is not raw:  # (setting a field to the value it holds does nothing)
+                setattr(instance, field.attname, result)
         if errors:
             raise ValidationError(errors)
+
+    def judge_ahead(self, attrs):
+        """The fields' verdicts on ``attrs`` (field name -> value, as a row sets them),
+        judged before the row's instance is made, in the process reading the file ahead:
+        ``{name: (value, verdict)}`` (relations are judged with the instance)."""
+        if self._prototype is None:
+            self._prototype = self.model()
+            self._by_name = {f.name: (f, v) for f, v in self.judged(None) if v is not None}
+        ahead = {}
+        for name, value in attrs.items():
+            found = self._by_name.get(name)
+            if found is not None:
+                field, verdicts = found
+                verdict = remembered(verdicts, value, _judge, field, value, self._prototype)
+                ahead[name] = (value, verdict)
+        return ahead
+
+    def judged(self, only):
+        """The fields ``clean_fields`` judges (all, or those named in ``only``), in the
+        model's order, each with the verdicts it remembers (None for a relation): chosen
+        once for each set of fields rows set (a file's rows share their columns)."""
+        key = None if only is None else frozenset(only)
+        judged = self._judged.get(key)
+        if judged is None:
+            judged = [
+                (field, None if field.is_relation else self._seen.setdefault(field.name, {}))
+                for field in self.model._meta.fields
+                if not field.generated and (key is None or field.name in key)
+            ]
+            if len(self._judged) < 100:
+                self._judged[key] = judged
+        return judged
+
+
+def _judge(field, raw, instance):
+    """``field``'s verdict on ``raw``: ``(True, the cleaned value)`` or ``(False, its
+    errors)``."""
+    try:
+        return True, field.clean(raw, instance)
+    except ValidationError as exc:
+        return False, exc.error_list

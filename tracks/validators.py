@@ -1,5 +1,7 @@
 """Rules for track fields, shared by the API, the admin and importers."""
 
+import functools
+import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
@@ -11,8 +13,17 @@ from config.jsonapi.describe import describe, separated
 NAMES = {"type": "array", "items": {"type": "string", "pattern": r"\S"}}
 
 
+# An ISRC already in the form python-stdnum's ``compact`` gives (ASCII letters and digits,
+# which it leaves as they are): a value is normalised on its way through the serializer's
+# field, then seen again by the model's field and its check constraint.
+_COMPACT_ISRC = re.compile(r"[A-Z]{2}[A-Z0-9]{3}[0-9]{7}")
+
+
 def normalize_isrc(value):
-    """Upper case, without hyphens or spaces: ``es-a11-23-10001`` -> ``ESA112310001``."""
+    """Upper case, without hyphens or spaces: ``es-a11-23-10001`` -> ``ESA112310001``. A
+    code already compact is returned as it is, as ``compact`` would, without its work."""
+    if isinstance(value, str) and _COMPACT_ISRC.fullmatch(value):
+        return value
     return isrc.compact(value)
 
 
@@ -21,10 +32,23 @@ ISRC_PATTERN = separated(*["[A-Za-z]"] * 2, *["[A-Za-z0-9]"] * 3, *["[0-9]"] * 7
 
 @describe({"format": "isrc", "pattern": ISRC_PATTERN, "example": "ESA112310001"})
 def validate_isrc(value):
+    problem = _remembered_isrc_problem(value) if isinstance(value, str) else _isrc_problem(value)
+    if problem is not None:
+        raise ValidationError(f"ISRC code is not valid: {problem}", "invalid_isrc")
+
+
+def _isrc_problem(value):
+    """python-stdnum's reason ``value`` is not an ISRC, or None."""
     try:
         isrc.validate(value)
     except StdnumError as exc:
-        raise ValidationError(f"ISRC code is not valid: {exc.message}", "invalid_isrc") from exc
+        return exc.message
+    return None
+
+
+# The same code is validated twice on a write, by the serializer's field and by the
+# model's: the last few verdicts are remembered (they depend on the value alone).
+_remembered_isrc_problem = functools.lru_cache(maxsize=64)(_isrc_problem)
 
 
 @describe(NAMES)

@@ -15,6 +15,7 @@ product alone); the loader takes rows whatever file they came from:
 """
 
 import csv
+import functools
 import io
 import os
 import re
@@ -53,6 +54,12 @@ class Row:
     track: dict | None
     product_pointer: Callable[[str], str]
     track_pointer: Callable[[str], str]
+    # The members as the serializers' fields read them, (attrs, problems), once read
+    # (``CatalogLoader.read_members``).
+    product_read: tuple | None = None
+    track_read: tuple | None = None
+    # The track's values judged by the model's fields, when read ahead (FieldVerdicts).
+    track_judged: dict | None = None
 
     def problem(self, pointer, message):
         return Problem(self.file, self.where, pointer, message, self.location)
@@ -108,6 +115,10 @@ class Reader:
 
     def position(self):
         return self.counter.position
+
+    def close(self):
+        """Close the file without reading it (another process reads it)."""
+        self.counter.close()
 
     def line(self):
         """The line being read, for a problem that stops the reading (None: unknown)."""
@@ -406,11 +417,12 @@ def _product_member(member):
 
 
 def _track_member(index):
-    def pointer(member):
-        section = "relationships" if member in TRACK_RELATIONSHIPS else "attributes"
-        return f"/included/{index}/{section}/{member}"
+    return functools.partial(_included_member, index)  # a partial pickles, a closure not
 
-    return pointer
+
+def _included_member(index, member):
+    section = "relationships" if member in TRACK_RELATIONSHIPS else "attributes"
+    return f"/included/{index}/{section}/{member}"
 
 
 class NdjsonWriter:

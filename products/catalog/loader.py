@@ -14,6 +14,7 @@ imported product must have) and a track by its product and ISRC, so loading a fi
 again updates what it created, and leaves unchanged what it would not change.
 """
 
+import functools
 from collections import Counter
 
 from django.core.exceptions import ValidationError
@@ -151,8 +152,7 @@ class CatalogLoader:
     def product_group(self, row):
         """Read and check a product's members, without the database."""
         group = Group(row, row.product)
-        attributes = {m: v for m, v in row.product.items() if m not in PRODUCT_RELATIONSHIPS}
-        group.attrs, problems = self.products.read(attributes)
+        group.attrs, problems = self.read_members(row).product_read
         group.problems = _at(row.product_pointer, problems)
         if not group.problems and group.attrs.get("upc_code") is None:
             message = "A product is matched by its UPC: give one."
@@ -161,6 +161,20 @@ class CatalogLoader:
             group.upc = group.attrs["upc_code"]
             group.instance = self.products.new(group.attrs)
         return group
+
+    def read_members(self, row, ahead=False):
+        """``row`` with its members read by the serializers' fields, as the API reads a
+        document's attributes (no database): its product's, and its track's, each as
+        ``(attrs, problems)``. Done ahead in another process (``readahead``), else here;
+        ``ahead``: the track's values are judged by the model's fields there too."""
+        if row.product_read is None:
+            row.product_read = self.products.read(_attributes(row.product, PRODUCT_RELATIONSHIPS))
+        if row.track is not None and row.track_read is None:
+            row.track_read = self.tracks.read(_attributes(row.track, TRACK_RELATIONSHIPS))
+            attrs, problems = row.track_read
+            if ahead and not problems:
+                row.track_judged = self.tracks.verdicts.judge_ahead(attrs)
+        return row
 
     def disagreeing(self, row, group, earlier):
         member = next(
@@ -318,15 +332,14 @@ class CatalogLoader:
 
     def track(self, row, group, stored, names):
         members = row.track
-        attributes = {m: v for m, v in members.items() if m not in TRACK_RELATIONSHIPS}
-        attrs, problems = self.tracks.read(attributes)
+        attrs, problems = self.read_members(row).track_read
         pointer = row.track_pointer
         if problems:
             return _at(pointer, problems), None
         product = group.instance
         values = stored.get((product.pk, attrs.get("isrc_code"))) if product.pk else None
         if values is None:
-            problems = self.tracks.missing(attributes)
+            problems = self.tracks.missing(members)
             if problems:
                 return _at(pointer, problems), None
             track = self.tracks.new(attrs)
@@ -344,7 +357,7 @@ class CatalogLoader:
             track.audio_language = found
         track._import_previous = previous
         only = None if values is not None else {*attrs, "product", "audio_language"}
-        problems = self.tracks.clean(track, ("product", "audio_language"), only)
+        problems = self.tracks.clean(track, ("product", "audio_language"), only, row.track_judged)
         return _at(pointer, problems), track
 
     def unique(self, row, group, track, positions, taken, isrcs):
@@ -468,6 +481,10 @@ def _at(pointer, problems):
     return located
 
 
+def _attributes(members, relationships):
+    return {m: v for m, v in members.items() if m not in relationships}
+
+
 def _unique_message(model, fields):
     """The words ``full_clean`` (and so the API) uses for a uniqueness rule broken."""
     return model().unique_error_message(model, fields).messages[0]
@@ -497,9 +514,14 @@ def _action(previous, instance):
     if previous is None:
         return "created"
     before = previous if isinstance(previous, dict) else previous.__dict__
-    for field in type(instance)._meta.concrete_fields:
-        if field.name == "updated_at":
-            continue
-        if before.get(field.attname) != instance.__dict__.get(field.attname):
+    after = instance.__dict__
+    for attname in _compared(type(instance)):
+        if before.get(attname) != after.get(attname):
             return "updated"
     return "unchanged"
+
+
+@functools.cache
+def _compared(model):
+    """The columns ``_action`` compares: all but the time of the last update."""
+    return tuple(f.attname for f in model._meta.concrete_fields if f.name != "updated_at")

@@ -12,11 +12,13 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from config.bulk import fewer_collections
 from config.reporting import Progress, Report, add_import_arguments
 from organizations.cli import organization_for
 from products.catalog.ddex import DdexReader
 from products.catalog.formats import CsvReader, NdjsonReader
 from products.catalog.loader import CatalogLoader
+from products.catalog.readahead import ReadAhead, fork_available
 
 READERS = {"csv": CsvReader, "ndjson": NdjsonReader, "ddex": DdexReader}
 SUFFIXES = {".csv": "csv", ".ndjson": "ndjson", ".jsonl": "ndjson", ".xml": "ddex"}
@@ -43,6 +45,12 @@ class Command(BaseCommand):
             help="All or nothing: stop at the first bad row and write nothing.",
         )
         parser.add_argument(
+            "--single-process",
+            action="store_true",
+            help="Read the files in this process too (default: a second process reads and "
+            "parses them ahead, where processes can be forked).",
+        )
+        parser.add_argument(
             "--batch-size",
             type=int,
             default=2000,
@@ -50,7 +58,10 @@ class Command(BaseCommand):
             help="Rows validated and written together (default 2000).",
         )
 
-    def handle(self, files, organization, format, dry_run, atomic, report, batch_size, **options):
+    def handle(
+        self, files, organization, format, dry_run, atomic, report, batch_size, single_process,
+        **options,
+    ):  # fmt: skip
         organization = organization_for(organization)
         if batch_size < 1:
             raise CommandError("--batch-size is at least 1.")
@@ -59,10 +70,12 @@ class Command(BaseCommand):
         progress = Progress(self.stderr, sum(reader.size for reader in readers))
         report.progress = progress
         loader = CatalogLoader(organization, report, batch_size, stop_on_problem=atomic)
+        if not single_process and fork_available():
+            readers = [ReadAhead(reader, loader) for reader in readers]
         whole = transaction.atomic() if dry_run or atomic else contextlib.nullcontext()
         rows = read = 0
         try:
-            with whole:
+            with whole, fewer_collections():
                 for reader in readers:
                     for done in loader.load(reader):
                         progress.update(read + reader.position(), rows + done)

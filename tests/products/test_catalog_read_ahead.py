@@ -1,0 +1,89 @@
+"""import_catalog reads its files ahead in a second process (products.catalog.readahead):
+the same rows, verdicts and report as when it reads them itself; the process ends with
+the run, whatever ends it. Real forked processes, nothing mocked."""
+
+import multiprocessing
+import os
+
+import pytest
+
+from config.reporting import Report
+from products.catalog.formats import CsvReader
+from products.catalog.loader import CatalogLoader
+from products.catalog.readahead import CHUNK, ReadAhead, fork_available
+from tests.factories import default_organization
+from tests.products.test_catalog_import import HEADER, album_rows, csv_text, run_failing, write
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(not fork_available(), reason="processes are not forked here"),
+]
+
+
+def bad_catalog(tmp_path):
+    """Good rows (more than a message of them) and rows each failing a rule: a reader's
+    problem, a member's type, a model's field, a model's rule, a product's disagreement."""
+    rows = [row for n in range(1, 120) for row in album_rows(n, tracks=5)]
+    rows[3][HEADER.index("isrc-code")] = "not-an-isrc"
+    rows[CHUNK + 1][HEADER.index("bpm")] = "fast"
+    rows[CHUNK + 2][HEADER.index("track-number")] = "0"
+    rows[-2][HEADER.index("product.name")] = "Another name"
+    text = csv_text(rows) + "only,three,cells\n"
+    return write(tmp_path, "catalog.csv", text)
+
+
+def test_a_file_read_ahead_gets_the_verdicts_and_report_it_gets_read_here(tmp_path):
+    path = bad_catalog(tmp_path)
+    reports = {}
+    for single_process in (True, False):
+        report = tmp_path / f"report-{single_process}.jsonl"
+        message, out, err = run_failing(
+            path, dry_run=True, report=str(report), single_process=single_process
+        )
+        reports[single_process] = (message, out.split(" in ")[0], out.splitlines()[1:], err,
+                                   report.read_text())  # fmt: skip
+    assert reports[True] == reports[False]
+    assert "5 row(s) failed" in reports[False][0]
+    assert "tracks: 591 created" in reports[False][2][1]
+    assert not multiprocessing.active_children()
+
+
+def test_the_reading_process_ends_when_the_run_stops_early(tmp_path):
+    path = bad_catalog(tmp_path)
+    message, _, _ = run_failing(path, atomic=True, batch_size=2)
+    assert message.startswith("A row failed")
+    assert not multiprocessing.active_children()
+
+
+class FailingReader(CsvReader):
+    """A reader failing after its first rows, the way ``how`` says."""
+
+    def __init__(self, path, how):
+        super().__init__(path)
+        self.how = how
+
+    def rows(self, text):
+        for number, row in enumerate(super().rows(text)):
+            if number == CHUNK + 10:
+                if self.how == "raise":
+                    raise LookupError("a reader's own failure")
+                os._exit(3)  # the process killed, say
+            yield row
+
+
+@pytest.mark.parametrize(
+    ("how", "error", "says", "given"),
+    [
+        ("raise", LookupError, "a reader's own failure", CHUNK),  # the rows before it
+        ("die", RuntimeError, r"ended \(3\)", 0),  # those it had not sent yet are lost
+    ],
+)
+def test_a_failure_of_the_reading_process_is_raised_here(tmp_path, how, error, says, given):
+    path = bad_catalog(tmp_path)
+    loader = CatalogLoader(default_organization(), Report(None))
+    rows = ReadAhead(FailingReader(path, how), loader)
+    read = []
+    with pytest.raises(error, match=says):
+        read.extend(rows)
+    assert len(read) >= given
+    assert not multiprocessing.active_children()

@@ -1,0 +1,85 @@
+"""The importers' row validation (config.bulk, config.validation) gives each value the
+verdict the API's rules give it, however often the value comes."""
+
+import gc
+import pickle
+
+import pytest
+from django.core.exceptions import ValidationError
+from stdnum import isrc
+
+from config.bulk import RowValidator, fewer_collections
+from config.validation import FieldVerdicts
+from tracks.models import Track
+from tracks.serializers import TrackSerializer
+from tracks.validators import normalize_isrc, validate_isrc
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["ESA112310001", "es-a11-23-10001", " ESA112310001 ", "ESA11\u201323\u201310001", "ESA1123"],
+)
+def test_an_isrc_is_normalised_as_python_stdnum_compacts_it(code):
+    assert normalize_isrc(code) == isrc.compact(code)
+
+
+def test_an_isrc_judged_again_gets_the_same_verdict():
+    for _ in range(2):
+        validate_isrc("ESA112310001")
+        with pytest.raises(ValidationError, match="ISRC code is not valid: The number has"):
+            validate_isrc("ESA11231000")
+
+
+def test_a_list_of_names_read_again_is_a_list_of_its_own():
+    """A list's verdict is remembered (a product's tracks repeat its credits), but each row
+    gets a list of its own: one row's list changed does not change another's."""
+    rows = RowValidator(TrackSerializer)
+
+    first, problems = rows.read({"composer": ["Ann", "Bo"]})
+    second, _ = rows.read({"composer": ["Ann", "Bo"]})
+    first["composer"].append("changed")
+    third, _ = rows.read({"composer": ["Ann", "Bo"]})
+
+    assert problems == []
+    assert second["composer"] == third["composer"] == ["Ann", "Bo"]
+    assert second["composer"] is not third["composer"]
+    for _ in range(2):
+        assert rows.read({"composer": ["Ann", " "]}) == (
+            {},
+            [("composer", "Must be an array of non-empty strings.")],
+        )
+
+
+def test_a_load_collects_garbage_less_often_and_restores_the_collector():
+    thresholds = gc.get_threshold()
+    with fewer_collections(threshold=50_000):
+        assert gc.get_threshold() == (50_000, *thresholds[1:])
+        assert gc.get_freeze_count() > 0  # what was alive before: not walked again
+        cycle = []
+        cycle.append(cycle)
+        del cycle
+        assert gc.collect() >= 1  # cyclic garbage is still collected
+    assert gc.get_threshold() == thresholds
+    assert gc.get_freeze_count() == 0
+
+
+MAX_LENGTH = "Ensure this value has at most 255 characters (it has {})."
+
+
+def test_verdicts_judged_ahead_are_those_judged_on_the_instance():
+    """What the process reading ahead judges (and pickles) is what the fields judge on the
+    instance, errors included; a field no longer holding the value judged is judged."""
+    verdicts = FieldVerdicts(Track, exclude=["length"])
+    attrs = {"title": "x" * 300, "isrc_code": "ESA112310001", "artist": ["A"], "bpm": 90.5}
+    ahead = pickle.loads(pickle.dumps((attrs, verdicts.judge_ahead(attrs))))
+
+    def errors(values, ahead=None):
+        track = Track(**values, volume_number=1, track_number=1)
+        with pytest.raises(ValidationError) as failure:
+            verdicts.clean_fields(track, {"product", "audio_language"}, ahead=ahead)
+        return failure.value.message_dict
+
+    assert errors(*ahead) == errors(attrs) == {"title": [MAX_LENGTH.format(300)]}
+    assert errors({**ahead[0], "title": "ok", "artist": []}, ahead[1]) == {
+        "artist": ["This field cannot be blank."]
+    }
