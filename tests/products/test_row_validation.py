@@ -6,9 +6,10 @@ import pickle
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from stdnum import isrc
 
-from config.bulk import RowValidator, fewer_collections
+from config.bulk import RowValidator, custom_plans, fewer_collections
 from config.validation import FieldVerdicts
 from tracks.models import Track
 from tracks.serializers import TrackSerializer
@@ -61,6 +62,19 @@ def test_a_load_collects_garbage_less_often_and_restores_the_collector():
         assert gc.collect() >= 1  # cyclic garbage is still collected
     assert gc.get_threshold() == thresholds
     assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan cache")
+@pytest.mark.django_db
+def test_a_load_has_its_statements_planned_for_their_values():
+    def plan_cache_mode():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW plan_cache_mode")
+            return cursor.fetchone()[0]
+
+    with custom_plans():
+        assert plan_cache_mode() == "force_custom_plan"
+    assert plan_cache_mode() == "auto"
 
 
 MAX_LENGTH = "Ensure this value has at most 255 characters (it has {})."

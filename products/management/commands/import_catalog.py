@@ -12,7 +12,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from config.bulk import fewer_collections
+from config.bulk import custom_plans, fewer_collections
 from config.reporting import Progress, Report, add_import_arguments
 from organizations.cli import organization_for
 from products.catalog.ddex import DdexReader
@@ -75,7 +75,7 @@ class Command(BaseCommand):
         whole = transaction.atomic() if dry_run or atomic else contextlib.nullcontext()
         rows = read = 0
         try:
-            with whole, fewer_collections():
+            with custom_plans(), whole, fewer_collections():
                 for reader in readers:
                     for done in loader.load(reader):
                         progress.update(read + reader.position(), rows + done)
