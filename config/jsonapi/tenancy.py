@@ -151,13 +151,10 @@ def with_bound_organization(tokens):
     """Access ``tokens`` loaded with the organization their application is bound to and
     the role of the user they act as there (``bound_role``): a request authenticated by
     one then resolves its organization without a query of its own."""
+    organization = OuterRef("application__organization_binding__organization_id")
     acting_user = Coalesce(OuterRef("user_id"), OuterRef("application__user_id"))
-    role = Membership.objects.filter(
-        organization_id=OuterRef("application__organization_binding__organization_id"),
-        user_id=acting_user,
-    )
     return tokens.select_related("application__organization_binding__organization").annotate(
-        bound_role=Subquery(role.order_by().values("role")[:1])
+        bound_role=_role(organization, acting_user)
     )
 
 
@@ -178,8 +175,13 @@ def _bound_organization(token, organizations):
 
 def _with_role(organizations, user):
     """Organizations annotated with ``user``'s role in each (None where not a member)."""
-    memberships = Membership.objects.filter(organization=OuterRef("pk"), user=user)
+    return organizations.annotate(role=_role(OuterRef("pk"), user))
+
+
+def _role(organization, user):
+    """The role of ``user`` in ``organization`` (ids, or expressions of the outer query):
+    a subquery, None where they are not a member."""
+    memberships = Membership.objects.filter(organization=organization, user=user)
     # One membership at most ((organization, user) is unique): no ordering, and so no join
     # for Membership's default one.
-    role = memberships.order_by().values("role")[:1]
-    return organizations.annotate(role=Subquery(role))
+    return Subquery(memberships.order_by().values("role")[:1])
