@@ -38,28 +38,37 @@ class CompiledQuery:
         compiled = self._local.__dict__.setdefault("compiled", {})
         if db not in compiled:
             compiled[db] = self._compile(db)
-        compiler, sql, params, position = compiled[db]
-        params = [*params[:position], value, *params[position + 1 :]]
+        query = compiled[db]
+        params = [*query.params[: query.position], value, *query.params[query.position + 1 :]]
         with connections[db].cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(query.sql, params)
             row = cursor.fetchone()
         if row is None:
             return None
-        (row,) = compiler.results_iter([[row]])
-        info = compiler.klass_info
-        fields = info["select_fields"]
-        start, end = fields[0], fields[-1] + 1
-        names = [column[0].target.attname for column in compiler.select[start:end]]
-        instance = info["model"].from_db(db, names, row[start:end])
-        for populator in get_related_populators(info, compiler.select, db):
+        (row,) = query.compiler.results_iter([[row]])
+        instance = query.model.from_db(db, query.names, row[query.columns])
+        for populator in query.populators:
             populator.populate(row, instance)
-        for name, index in compiler.annotation_col_map.items():
+        for name, index in query.compiler.annotation_col_map.items():
             setattr(instance, name, row[index])
         return instance
 
     def _compile(self, db):
-        queryset = self.make(OPEN)[:1]
-        compiler = queryset.query.get_compiler(using=db)
-        sql, params = compiler.as_sql()
-        (position,) = [index for index, param in enumerate(params) if param is OPEN]
-        return compiler, sql, params, position
+        return _Compiled(self.make(OPEN)[:1].query.get_compiler(using=db), db)
+
+
+class _Compiled:
+    """A compiled query and its row layout, worked out once: the SQL and its parameters
+    (the open one at ``position``), the primary model's columns, the populators of its
+    ``select_related`` rows."""
+
+    def __init__(self, compiler, db):
+        self.compiler = compiler
+        self.sql, self.params = compiler.as_sql()
+        (self.position,) = [index for index, param in enumerate(self.params) if param is OPEN]
+        info = compiler.klass_info
+        fields = info["select_fields"]
+        self.columns = slice(fields[0], fields[-1] + 1)
+        self.model = info["model"]
+        self.names = [column[0].target.attname for column in compiler.select[self.columns]]
+        self.populators = get_related_populators(info, compiler.select, db)
