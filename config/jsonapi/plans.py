@@ -331,13 +331,15 @@ class RowRenderer:
             (member, start + position, converter(field))
             for position, member, field in plan.conversions
         ]
-        self.relationships = plan.relationships and EncodedRelationships(
-            self.prefix,
-            [
-                (member, resource_type, None if position is None else offset + position)
-                for member, resource_type, position in plan.relationships
-            ],
-        )
+        self.relationships = None
+        if plan.relationships:
+            self.relationships = EncodedRelationships(
+                self.prefix,
+                [
+                    (member, resource_type, None if position is None else offset + position)
+                    for member, resource_type, position in plan.relationships
+                ],
+            )
 
     def render(self, row):
         """The resource object of ``row``, member for member as the instance path renders
