@@ -30,11 +30,16 @@ caches: fieldsets are chosen by clients, so their number is not.
 
 import datetime
 import functools
+import itertools
+import json
 
 import orjson
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
+from django.db.models import JSONField
+from django.db.models.expressions import Col
+from django.db.models.sql.constants import MULTI
 from rest_framework import serializers
 from rest_framework.fields import Field
 from rest_framework.settings import api_settings
@@ -74,16 +79,25 @@ _COLUMN_TYPES = {
 }
 # The DATETIME_FORMAT of config/settings.py: ISO 8601 with microseconds, in UTC marked Z.
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-try:  # psycopg's own timestamptz loader (see _loads_timestamps_natively)
+try:  # psycopg loaders of these types (see _loads_natively)
     import psycopg
     from psycopg.postgres import types as _pg_types
 
-    _TIMESTAMPTZ = (
-        "timestamptz",
-        psycopg.adapters.get_loader(_pg_types["timestamptz"].oid, psycopg.pq.Format.TEXT),
-    )
+    class _JsonbLoader(psycopg.adapt.Loader):
+        """``jsonb`` as Django's JSONField reads it: the text, decoded by ``json.loads``."""
+
+        def load(self, data):
+            return json.loads(str(data, "utf-8"))
+
+    _NATIVE_LOADERS = [
+        (
+            "timestamptz",
+            psycopg.adapters.get_loader(_pg_types["timestamptz"].oid, psycopg.pq.Format.TEXT),
+        ),
+        ("jsonb", _JsonbLoader),
+    ]
 except ImportError:  # psycopg 2 or SQLite only
-    _TIMESTAMPTZ = None
+    _NATIVE_LOADERS = None
 # Plans kept per cache: the fieldsets and include trees clients use, within reason.
 PLAN_CACHE_SIZE = 512
 
@@ -233,8 +247,10 @@ class _Unreadable(Exception):
 class DocumentPlan:
     """The query and row layout of a collection document read from columns: the primary
     type's columns, then those of each to-one include, prefixed with its path from the
-    primary model so that the same query joins them. ``primary`` is (plan, offset in the
-    row); ``includes`` mirrors the include tree: ((plan, offset), nested includes)."""
+    primary model so that the same query joins them. ``primary`` is (plan, the position in
+    the row of each of the plan's columns); ``includes`` mirrors the include tree:
+    ((plan, positions), nested includes). A linkage column another type has already placed
+    (a track's label and its product's, both ``product__label``) is selected once."""
 
     def __init__(self, schema, include, wanted):
         self.columns = []
@@ -245,9 +261,16 @@ class DocumentPlan:
         plan = column_plan(schema.serializer_class, wanted.get(schema.type))
         if plan is None:
             raise _Unreadable
-        offset = len(self.columns)
-        self.columns += [f"{prefix}{column}" for column in plan.columns]
-        return plan, offset
+        linkage = 1 + len(plan.members)  # the id and the attributes come first
+        positions = []
+        for index, column in enumerate(plan.columns):
+            column = f"{prefix}{column}"
+            if index >= linkage and column in self.columns:
+                positions.append(self.columns.index(column))
+            else:
+                positions.append(len(self.columns))
+                self.columns.append(column)
+        return plan, positions
 
     def _includes(self, schema, tree, prefix, wanted):
         includes = []
@@ -266,34 +289,66 @@ class DocumentPlan:
         ``values_list`` keeps its filters, order and joins; prefetches are for instances."""
         rows = rows.prefetch_related(None).values_list(*self.columns)
         connection = connections[rows.db]
-        if not _loads_timestamps_natively(connection):
+        if not _loads_natively(connection):
             return list(rows)
-        with connection.execute_wrapper(_native_timestamps):
-            return list(rows)
+        # ValuesListIterable's reading (Compiler.results_iter), less the converters of the
+        # columns psycopg has decoded.
+        compiler = rows.query.get_compiler(rows.db)
+        with connection.execute_wrapper(_native_loaders):
+            chunks = compiler.execute_sql(MULTI)
+        rows = itertools.chain.from_iterable(chunks)
+        selected = [column for column, *_ in compiler.select[: compiler.col_count]]
+        converters = {
+            position: (convert, expression)
+            for position, (convert, expression) in compiler.get_converters(selected).items()
+            if not _loaded_natively(convert, expression)
+        }
+        if converters:
+            rows = map(tuple, compiler.apply_converters(rows, converters))
+        return list(rows)
 
 
-def _loads_timestamps_natively(connection):
-    """Whether this query may read timestamps with psycopg's own (C) loader instead of
-    Django's, which parses them in Python: more than a quarter of the time a page of
-    tracks takes to read, for four timestamps a row.
+def _loads_natively(connection):
+    """Whether this query may read timestamps and JSON with psycopg's own loaders instead
+    of Django's, which parse them in Python: more than a quarter of the time a page of
+    tracks took to read, for four timestamps a row, and then a sixth for Django's
+    converters, called on each of the two dozen JSON columns of every row, null or not.
 
-    Django's loader lets psycopg convert a timestamp to the session's time zone, then
-    replaces the tzinfo with its own object for that zone: psycopg's gives the same
-    instant at the same offset, only with another tzinfo object. The rows of this path
-    are only rendered, and the rendering of a datetime depends on its instant and offset
-    alone (DRF converts it to the field's time zone first), so the document is the same.
+    Django's timestamp loader lets psycopg convert a timestamp to the session's time
+    zone, then replaces the tzinfo with its own object for that zone: psycopg's gives the
+    same instant at the same offset, only with another tzinfo object. The rows of this
+    path are only rendered, and the rendering of a datetime depends on its instant and
+    offset alone (DRF converts it to the field's time zone first), so the document is the
+    same. Django reads ``jsonb`` as text and its JSONField's converter decodes it with
+    ``json.loads``; psycopg's loader decodes the same text with the same ``json.loads``,
+    in the cursor, for the values that are not null (``_loaded_natively``).
     Only with psycopg 3, aware datetimes, and the session in Django's time zone (as Django
     sets it up)."""
-    if connection.vendor != "postgresql" or not settings.USE_TZ or _TIMESTAMPTZ is None:
+    if connection.vendor != "postgresql" or not settings.USE_TZ or _NATIVE_LOADERS is None:
         return False
     connection.ensure_connection()
     session_zone = connection.connection.info.parameter_status("TimeZone")
     return session_zone == connection.timezone_name
 
 
-def _native_timestamps(execute, sql, params, many, context):
-    context["cursor"].cursor.adapters.register_loader(*_TIMESTAMPTZ)
+def _native_loaders(execute, sql, params, many, context):
+    adapters = context["cursor"].cursor.adapters
+    for name, loader in _NATIVE_LOADERS:
+        adapters.register_loader(name, loader)
     return execute(sql, params, many, context)
+
+
+def _loaded_natively(converters, expression):
+    """Whether a column's converters only decode the JSON psycopg's loader has decoded:
+    a JSONField's own ``from_db_value`` of a plain column, with the standard decoder."""
+    field = getattr(expression, "output_field", None)
+    return (
+        isinstance(expression, Col)
+        and isinstance(field, JSONField)
+        and type(field).from_db_value is JSONField.from_db_value
+        and field.decoder is None
+        and converters == [field.from_db_value]
+    )
 
 
 def _frozen(tree):
@@ -316,15 +371,15 @@ def _document_plan(serializer_class, include, fieldsets):
 
 
 class RowRenderer:
-    """A ``ColumnPlan`` placed at ``offset`` in a document's rows, bound to a request: its
-    link prefix and the converters of its attributes (the current time zone)."""
+    """A ``ColumnPlan`` placed at ``positions`` in a document's rows, bound to a request:
+    its link prefix and the converters of its attributes (the current time zone)."""
 
-    def __init__(self, plan, offset, base_url):
+    def __init__(self, plan, positions, base_url):
         schema = plan.schema
         self.type = schema.type
         self.prefix = f"{base_url}{schema.path}/"
-        self.id_index = offset
-        start = offset + 1
+        self.id_index = positions[0]
+        start = self.id_index + 1  # the attributes are consecutive, after the id
         self.members = plan.members
         self.attributes = slice(start, start + len(plan.members))
         self.conversions = [
@@ -336,7 +391,7 @@ class RowRenderer:
             self.relationships = EncodedRelationships(
                 self.prefix,
                 [
-                    (member, resource_type, None if position is None else offset + position)
+                    (member, resource_type, None if position is None else positions[position])
                     for member, resource_type, position in plan.relationships
                 ],
             )

@@ -14,7 +14,7 @@ import uuid
 import zoneinfo
 
 import pytest
-from django.db import connection
+from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework import serializers
@@ -206,6 +206,17 @@ def test_to_one_includes_are_columns_of_the_same_query():
     ]
 
 
+def test_a_linkage_column_two_types_share_is_selected_once():
+    plan = plans.document_plan(
+        TrackSerializer.schema(),
+        {"product": {}},
+        {"tracks": {"label"}, "products": {"label"}},
+    )
+    assert plan.columns == ["pk", "product__label", "product__pk"]
+    assert plan.primary[1] == [0, 1]
+    assert plan.includes[0][0][1] == [2, 1]  # the product's label: the track's column
+
+
 def test_plans_are_built_once_per_serializer_class_and_fieldset():
     everything = plans.column_plan(TrackSerializer, None)
     assert plans.column_plan(TrackSerializer, None) is everything
@@ -289,6 +300,36 @@ def test_collection_rows_are_not_model_instances(api, rows, monkeypatch):
     assert len(response.document["data"]) == Track.objects.count()
     assert built == []
     assert Collection.objects.exists()  # the fixture's other rows are there too
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="psycopg's loaders")
+def test_json_columns_are_decoded_by_psycopg_not_by_django_converters(api, rows, monkeypatch):
+    """On PostgreSQL a compiled page's jsonb columns are decoded as they are fetched, not
+    by JSONField.from_db_value called on every column of every row (the bytes are the
+    instance path's: test_compiled_and_instance_paths_render_the_same_bytes)."""
+    reading, converted = [], []
+    from_db_value, read = models.JSONField.from_db_value, plans.DocumentPlan.read
+
+    def counting(self, value, expression, connection):
+        if reading:
+            converted.append(value)
+        return from_db_value(self, value, expression, connection)
+
+    def spied(self, rows):
+        reading.append(rows)
+        return read(self, rows)
+
+    monkeypatch.setattr(models.JSONField, "from_db_value", counting)
+    monkeypatch.setattr(plans.DocumentPlan, "read", spied)
+    response = api.get("/api/v1/tracks?include=product,audio-language")
+    assert response.status_code == 200
+    stem = next(t for t in response.document["data"] if t["attributes"]["title"] == "stem")
+    assert stem["attributes"]["stream-conditions"] == {
+        "usdc-purchase": {"price": 1.5, "splits": [{"percentage": 100}]}
+    }
+    assert stem["attributes"]["territory-codes"] == ["ES", "FR"]
+    assert reading
+    assert converted == []
 
 
 def test_encoded_relationships_write_what_orjson_writes_for_the_dicts():
