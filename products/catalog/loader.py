@@ -4,7 +4,8 @@ Every row gets the API's rules: its members are read by the API's serializer fie
 the product and track are validated by their models (``config.bulk``). What the API asks
 the database per request is asked here once per batch: the products the batch names (by
 UPC), their stored tracks (matched by product and ISRC), the languages; labels are read
-once per run (and created, by name, when missing). Uniqueness is checked within the batch
+once per run (and created, by name, when missing, with the first product written with
+them: a refused product leaves no label behind). Uniqueness is checked within the batch
 and against the stored rows, and the database's constraints back it: should a batch's
 writes be refused all the same (a row written meanwhile by someone else), its rows are
 written again one by one, so that only the one at fault fails.
@@ -120,10 +121,12 @@ class CatalogLoader:
         return groups, good
 
     def write_batch(self, groups, good):
+        labels = []
         try:
             with transaction.atomic():
-                self.write(groups, good)
+                self.write(groups, good, labels)
         except DatabaseError:  # a clash with a row written meanwhile, say
+            self.forget_labels(labels)
             self.write_one_by_one(groups, good)
 
     def group_products(self, rows):
@@ -269,11 +272,28 @@ class CatalogLoader:
                 label.full_clean()
             except ValidationError as exc:
                 return " ".join(exc.messages)
-            label.save()
-            self.counts["labels created"] += 1
-            self.labels[name] = label
-            self.labels_by_id[str(label.pk)] = label
+            self.labels[name] = label  # saved with the first product written with it
         return self.labels[name]
+
+    def save_label(self, product):
+        """Save the new label ``product`` was given, as the product is written (a label is
+        not created for products that fail), and link the product to it. The label's
+        name when it was saved, else None."""
+        label = product.label
+        saved = label._state.adding
+        if saved:
+            label.save()
+            self.labels_by_id[str(label.pk)] = label
+        product.label = label  # its id (saved again, after a rollback, for another product)
+        return label.name if saved else None
+
+    def forget_labels(self, names):
+        """The labels of ``names`` were saved in a transaction rolled back: new again."""
+        for name in names:
+            label = self.labels[name]
+            del self.labels_by_id[str(label.pk)]
+            label.pk = None
+            label._state.adding = True
 
     def find_languages(self, codes):
         wanted = {code for code in codes if isinstance(code, str)} - set(self.languages)
@@ -387,10 +407,17 @@ class CatalogLoader:
 
     # Writing
 
-    def write(self, groups, tracks):
-        """The batch's products, then its tracks, each in one statement (or a COPY); what
-        is unchanged is not written. Counted once both are written."""
+    def write(self, groups, tracks, labels):
+        """The batch's new labels (their names put in ``labels``), its products, then its
+        tracks, each in one statement (or a COPY); what is unchanged is not written.
+        Counted once all are written."""
         done = Counter()
+        for group in groups.values():
+            if group.action in ("created", "updated"):
+                saved = self.save_label(group.instance)
+                if saved is not None:
+                    labels.append(saved)
+        done["labels created"] = len(labels)
         created = [g.instance for g in groups.values() if g.action == "created"]
         if created:  # a plain INSERT: a UPC taken meanwhile (by anyone) is refused
             Product.objects.bulk_create(created)
@@ -426,13 +453,18 @@ class CatalogLoader:
         for upc, group in groups.items():
             if group.action not in ("created", "updated"):
                 continue
+            label = None
             try:
                 with transaction.atomic():
+                    label = self.save_label(group.instance)
                     group.instance.save()
             except DatabaseError as exc:
+                if label is not None:
+                    self.forget_labels([label])
                 refused[upc] = self.refusal(group.instance, exc)
             else:
                 self.counts[f"products {group.action}"] += 1
+                self.counts["labels created"] += label is not None
         for group in groups.values():
             if group.action == "unchanged":
                 self.counts["products unchanged"] += 1

@@ -365,6 +365,23 @@ def test_a_upc_taken_meanwhile_by_another_organization_is_never_overwritten(tmp_
     assert (theirs.name, theirs.tracks.count()) == ("Theirs", 0)
     assert list(Track.objects.values_list("product__name", flat=True)) == ["Album 2"]
     assert (loader.counts["products created"], loader.counts["rows failed"]) == (1, 2)
+    # The label both products named was saved with each attempt and rolled back with the
+    # refused ones: it is there once, for the product written.
+    label = Label.objects.get(organization__slug="acme")
+    assert (label.name, loader.counts["labels created"]) == ("Night Records", 1)
+    assert Product.objects.get(upc_code=upc(2)).label == label
+
+
+def test_a_label_is_not_created_for_products_that_fail(tmp_path):
+    rows = album_rows(1, tracks=1, label="Only For Failures", **{"product.language": "zz"})
+    rows += album_rows(2, tracks=1, label="Written Records")
+    path = write(tmp_path, "catalog.csv", csv_text(rows))
+
+    _, out, err = run_failing(path)
+
+    assert "/product.language" in err
+    assert "labels: 1 created" in out
+    assert list(Label.objects.values_list("name", flat=True)) == ["Written Records"]
 
 
 def test_dry_run_validates_and_writes_nothing(tmp_path):
