@@ -1,7 +1,9 @@
-"""A query compiled to SQL once and run again with another value."""
+"""Queries compiled to SQL once and run again with other values."""
 
+import contextlib
 import threading
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections, router
 from django.db.models.query import get_related_populators
 
@@ -72,3 +74,116 @@ class _Compiled:
         self.model = info["model"]
         self.names = [column[0].target.attname for column in compiler.select[self.columns]]
         self.populators = get_related_populators(info, compiler.select, db)
+
+
+def shape(query, db):
+    """``(key, params)``: what decides the SQL Django compiles for ``query`` but its
+    parameters' values (the WHERE clause's SQL, with its placeholders; the joins; the
+    order; the slice), and those values. None for a query with more than filters, joins,
+    an order and a slice, or one that matches nothing (Django runs no SQL for it)."""
+    if (
+        query.annotations
+        or query.extra
+        or query.extra_tables
+        or query.extra_order_by
+        or query.select
+        or query.values_select
+        or query.combinator
+        or query.group_by is not None
+        or query.select_for_update
+        or query.subquery
+        or not all(isinstance(ordering, str) for ordering in query.order_by)
+    ):
+        return None
+    try:
+        where, params = query.get_compiler(db).compile(query.where)
+    except FullResultSet:
+        where, params = "", ()
+    except EmptyResultSet:
+        return None
+    joins = tuple(
+        (
+            alias,
+            join.identity,
+            join.join_type,
+            getattr(join, "nullable", None),
+            query.alias_refcount[alias],
+        )
+        for alias, join in query.alias_map.items()
+    )
+    key = (
+        query.model,
+        where,
+        joins,
+        query.order_by,
+        query.default_ordering,
+        query.standard_ordering,
+        query.distinct,
+        query.distinct_fields,
+        query.low_mark,
+        query.high_mark,
+    )
+    return key, tuple(params)
+
+
+class KeptStatements:
+    """The SQL of queries built anew for every request, kept by their ``shape``.
+
+    A collection's queryset is built from its request (the organization, the filters, the
+    sort, the page), and Django compiled it to SQL again every time: selecting a page's
+    ninety columns and compiling them and the COUNT took a third of a page's time.
+    Querysets that differ only in their parameters' values compile to the same SQL, so
+    the first compilation's SQL is kept (per thread and database, like the connections
+    that run it, and the compilers a reading keeps) and run again with the next query's
+    parameters, which are its WHERE clause's: a statement is only kept when the
+    parameters it was first run with were exactly those, so nothing else in it (a join's
+    condition, an annotation) can hold a value of its own.
+    """
+
+    def __init__(self, size):
+        self.size = size
+        self._local = threading.local()
+
+    def get(self, db, key):
+        return self._local.__dict__.get(db, {}).get(key)
+
+    @contextlib.contextmanager
+    def first_run(self, db, key, params):
+        """Run a query the Django way inside this block; ``keep(reading)`` after it keeps
+        the one statement it ran, with ``reading`` (what running it again needs), when
+        its parameters were ``params``."""
+        executed = []
+
+        def record(execute, sql, statement_params, many, context):
+            executed.append((sql, statement_params))
+            return execute(sql, statement_params, many, context)
+
+        def keep(reading=None):
+            if len(executed) == 1 and tuple(executed[0][1] or ()) == params:
+                kept = self._local.__dict__.setdefault(db, {})
+                if len(kept) >= self.size:  # clients choose the shapes: forget the oldest
+                    del kept[next(iter(kept))]
+                kept[key] = executed[0][0], reading
+
+        with connections[db].execute_wrapper(record):
+            yield keep
+
+    def count(self, queryset):
+        """``queryset.count()``, from kept SQL once its shape has been counted."""
+        db = queryset.db
+        found = None if queryset._result_cache is not None else shape(queryset.query, db)
+        if found is None:
+            return queryset.count()
+        key, params = ("count", *found[0]), found[1]
+        kept = self.get(db, key)
+        if kept is not None:
+            with connections[db].cursor() as cursor:
+                cursor.execute(kept[0], params)
+                return cursor.fetchone()[0]
+        with self.first_run(db, key, params) as keep:
+            total = queryset.count()
+        keep()
+        return total
+
+
+STATEMENTS = KeptStatements(size=512)

@@ -135,6 +135,13 @@ class DocumentBuilder:
         reading = plans.CollectionReading(plan, self.base_url)
         return reading.read, reading.document
 
+    def row_reading(self, schema):
+        """How to read and render one resource of ``schema`` as a row of columns (its
+        ``read`` and ``single``), or None when this request's fieldsets and includes are
+        not all columns."""
+        plan = plans.document_plan(schema, self.query.include, self.query.fields)
+        return None if plan is None else plans.CollectionReading(plan, self.base_url)
+
     def collection(self, schema, instances, links=None):
         document = {"data": self._primary(schema, instances)}
         if links:

@@ -9,6 +9,8 @@ import math
 import re
 from urllib.parse import urlencode
 
+from config.compiled import STATEMENTS
+
 from .exceptions import InvalidQueryParameter
 
 NUMBER, SIZE = "page[number]", "page[size]"
@@ -50,9 +52,9 @@ class JsonApiPagination:
         skips its query."""
         if start == 0:
             rows = read(queryset[:size])
-            self.total = len(rows) if len(rows) < size else queryset.count()
+            self.total = len(rows) if len(rows) < size else STATEMENTS.count(queryset)
             return rows
-        self.total = queryset.count()
+        self.total = STATEMENTS.count(queryset)
         return read(queryset[start : start + size]) if start < self.total else []
 
     def get_schema_operation_parameters(self, view):

@@ -32,6 +32,7 @@ import datetime
 import functools
 import itertools
 import json
+from contextlib import nullcontext
 
 import orjson
 from django.conf import settings
@@ -43,6 +44,8 @@ from django.db.models.sql.constants import MULTI
 from rest_framework import serializers
 from rest_framework.fields import Field
 from rest_framework.settings import api_settings
+
+from config.compiled import STATEMENTS, shape
 
 # DRF fields whose representation of a value of the given type is that value itself
 # (None: of any type). An attribute of such a field holding such a value is copied into
@@ -256,6 +259,7 @@ class DocumentPlan:
         self.columns = []
         self.primary = self._place(schema, "", wanted)
         self.includes = self._includes(schema, include, "", wanted)
+        self.columns_key = tuple(self.columns)
 
     def _place(self, schema, prefix, wanted):
         plan = column_plan(schema.serializer_class, wanted.get(schema.type))
@@ -286,26 +290,51 @@ class DocumentPlan:
 
     def read(self, rows):
         """The rows of a queryset (sliced to a page) as tuples of the plan's columns.
-        ``values_list`` keeps its filters, order and joins; prefetches are for instances."""
-        rows = rows.prefetch_related(None).values_list(*self.columns)
-        connection = connections[rows.db]
-        if not _loads_natively(connection):
-            return list(rows)
-        # ValuesListIterable's reading (Compiler.results_iter), less the converters of the
-        # columns psycopg has decoded.
-        compiler = rows.query.get_compiler(rows.db)
-        with connection.execute_wrapper(_native_loaders):
+        ``values_list`` keeps its filters, order and joins; prefetches are for instances.
+        The SQL is compiled once per shape of query (``compiled.STATEMENTS``)."""
+        rows = rows.prefetch_related(None)
+        db = rows.db
+        connection = connections[db]
+        native = _loads_natively(connection)
+        found = shape(rows.query, db)
+        if found is None:
+            return self._first_read(rows, connection, native)[0]
+        key, params = (self.columns_key, native, *found[0]), found[1]
+        kept = STATEMENTS.get(db, key)
+        if kept is None:
+            with STATEMENTS.first_run(db, key, params) as keep:
+                result, reading = self._first_read(rows, connection, native)
+            keep(reading)
+            return result
+        sql, (compiler, converters) = kept
+        with connection.cursor() as cursor:
+            if native:
+                _use_native_loaders(cursor.cursor)
+            cursor.execute(sql, params)
+            return _converted(cursor.fetchall(), compiler, converters)
+
+    def _first_read(self, rows, connection, native):
+        """ValuesListIterable's reading (Compiler.results_iter), less the converters of
+        the columns psycopg has decoded: the rows, and what reading them again from the
+        same SQL needs (the compiler, for its connection's converters; the converters)."""
+        compiler = rows.values_list(*self.columns).query.get_compiler(rows.db)
+        loading = connection.execute_wrapper(_native_loaders) if native else nullcontext()
+        with loading:
             chunks = compiler.execute_sql(MULTI)
-        rows = itertools.chain.from_iterable(chunks)
         selected = [column for column, *_ in compiler.select[: compiler.col_count]]
         converters = {
             position: (convert, expression)
             for position, (convert, expression) in compiler.get_converters(selected).items()
-            if not _loaded_natively(convert, expression)
+            if not (native and _loaded_natively(convert, expression))
         }
-        if converters:
-            rows = map(tuple, compiler.apply_converters(rows, converters))
-        return list(rows)
+        rows = _converted(itertools.chain.from_iterable(chunks), compiler, converters)
+        return rows, (compiler, converters)
+
+
+def _converted(rows, compiler, converters):
+    if converters:
+        return list(map(tuple, compiler.apply_converters(rows, converters)))
+    return list(rows)
 
 
 def _loads_natively(connection):
@@ -332,10 +361,13 @@ def _loads_natively(connection):
 
 
 def _native_loaders(execute, sql, params, many, context):
-    adapters = context["cursor"].cursor.adapters
-    for name, loader in _NATIVE_LOADERS:
-        adapters.register_loader(name, loader)
+    _use_native_loaders(context["cursor"].cursor)
     return execute(sql, params, many, context)
+
+
+def _use_native_loaders(cursor):
+    for name, loader in _NATIVE_LOADERS:
+        cursor.adapters.register_loader(name, loader)
 
 
 def _loaded_natively(converters, expression):
@@ -456,9 +488,10 @@ class EncodedRelationships:
 
 
 class CollectionReading:
-    """A ``DocumentPlan`` bound to a request: ``read`` fetches a page's rows, ``document``
-    renders them with their included resources, in the instance path's order and each
-    once (documents.DocumentBuilder._include)."""
+    """A ``DocumentPlan`` bound to a request: ``read`` fetches a page's rows (or the one
+    row of a resource), ``document`` renders them with their included resources, in the
+    instance path's order and each once (documents.DocumentBuilder._include), ``single``
+    the one."""
 
     def __init__(self, plan, base_url):
         self.read = plan.read
@@ -476,6 +509,16 @@ class CollectionReading:
             included = []
             seen = {(resource["type"], resource["id"]) for resource in data}
             self._include(self.includes, rows, seen, included)
+            document["included"] = included
+        return document
+
+    def single(self, row):
+        """The document of one resource, as ``DocumentBuilder.single`` renders it."""
+        resource = self.primary.render(row)
+        document = {"data": resource, "links": {"self": resource["links"]["self"]}}
+        if self.includes:
+            included = []
+            self._include(self.includes, [row], {(resource["type"], resource["id"])}, included)
             document["included"] = included
         return document
 

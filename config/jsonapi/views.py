@@ -5,9 +5,10 @@ A resource's viewset declares what it serves (``queryset``, ``serializer_class``
 parameters, documents, pagination, relationship and related endpoints.
 """
 
-from django.core.exceptions import MultipleObjectsReturned
+from django.core.exceptions import MultipleObjectsReturned, ValidationError
 from django.db import DatabaseError, connections, models, router, transaction
 from django.db.models import ProtectedError, RestrictedError, signals
+from django.http import Http404
 from django.utils.cache import patch_vary_headers
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
@@ -193,7 +194,21 @@ class ResourceViewSet(viewsets.GenericViewSet):
         return self._paginated(queryset, self.resource_schema)
 
     def retrieve(self, request, *args, **kwargs):
-        return Response(self.documents.single(self.resource_schema, self.get_object()))
+        schema = self.resource_schema
+        reading = self.documents.row_reading(schema) if self._finds_rows() else None
+        if reading is None:
+            return Response(self.documents.single(schema, self.get_object()))
+        row = find_row(self.get_queryset(), schema, self.kwargs["pk"], reading.read)
+        return Response(reading.single(row))
+
+    def _finds_rows(self):
+        """Whether a resource may be read as a row of columns, as a page is: when finding it
+        is this class's ``get_object`` and no permission looks at the object."""
+        unchecked = permissions.BasePermission.has_object_permission
+        return type(self).get_object is ResourceViewSet.get_object and all(
+            type(permission).has_object_permission is unchecked
+            for permission in self.get_permissions()
+        )
 
     def create(self, request, *args, **kwargs):
         schema = self.resource_schema
@@ -365,11 +380,29 @@ def find_object(queryset, schema, resource_id):
     try:
         return get_object_or_404(queryset, **{schema.id_field: resource_id})
     except MultipleObjectsReturned as exc:
-        raise tenancy.OrganizationForbidden(
-            f"Several organizations have a {schema.type} resource '{resource_id}': name "
-            f"yours in the {tenancy.ORGANIZATION_HEADER} header.",
-            "organization_required",
-        ) from exc
+        raise _several(schema, resource_id) from exc
+
+
+def find_row(queryset, schema, resource_id, read):
+    """``find_object``, as ``read`` reads rows (plans.DocumentPlan.read): the same 404s
+    (an id the field cannot take is not found, as DRF's ``get_object_or_404`` has it)."""
+    try:
+        rows = read(queryset.filter(**{schema.id_field: resource_id}).order_by()[:2])
+    except (TypeError, ValueError, ValidationError) as exc:
+        raise Http404 from exc
+    if not rows:
+        raise Http404
+    if len(rows) > 1:
+        raise _several(schema, resource_id)
+    return rows[0]
+
+
+def _several(schema, resource_id):
+    return tenancy.OrganizationForbidden(
+        f"Several organizations have a {schema.type} resource '{resource_id}': name "
+        f"yours in the {tenancy.ORGANIZATION_HEADER} header.",
+        "organization_required",
+    )
 
 
 def _error_response(error):

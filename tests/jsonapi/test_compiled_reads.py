@@ -24,10 +24,14 @@ from collections_app.serializers import CollectionSerializer, CollectionTrackSer
 from config.jsonapi import plans
 from products.models import Product
 from products.serializers import ProductSerializer
+from soundcheck.models import CheckResult
+from tests.client import JsonApiClient
 from tests.factories import (
+    make_check,
     make_check_result,
     make_collection,
     make_collection_track,
+    make_organization,
     make_product,
     make_track,
     make_webhook_delivery,
@@ -139,12 +143,79 @@ def test_compiled_and_instance_paths_render_the_same_bytes(api, rows, monkeypatc
     monkeypatch.setattr(plans.CollectionReading, "document", spied)
     content, queries = served(api, url)
     assert bool(readings) == compiled
+    assert served(api, url) == (content, queries)  # again, from the kept statements
 
     monkeypatch.setattr(plans, "document_plan", lambda *args: None)
     expected, expected_queries = served(api, url)
     assert content == expected
     # Never more queries; fewer where the viewset prefetches for members left out.
     assert queries <= expected_queries
+
+
+# A single resource, and whether the compiled path reads it.
+SINGLE_CASES = [
+    ("/api/v1/tracks/{track}", True, 200),
+    ("/api/v1/tracks/{track}?include=product.label,audio-language,label,stem-of", True, 200),
+    ("/api/v1/tracks/{track}?fields[tracks]=title,product&include=product", True, 200),
+    ("/api/v1/tracks/{track}?include=remix-of", False, 200),  # to-many: instances
+    ("/api/v1/products/{product}?include=label,language", True, 200),
+    ("/api/v1/collections/{collection}", False, 200),  # cover: URLs built from the request
+    ("/api/v1/collections/{collection}?fields[collections]=title,metadata,createdAt", True, 200),
+    ("/api/v1/soundcheck/checks/{check}", True, 200),
+    ("/api/v1/tracks/999999999", True, 404),
+    ("/api/v1/tracks/not-a-number", True, 404),
+    ("/api/v1/tracks/99999999999999999999999", True, 404),
+    ("/api/v1/soundcheck/checks/no-such-check", True, 404),
+]
+
+
+@pytest.mark.parametrize(("url", "compiled", "status"), SINGLE_CASES)
+def test_a_single_resource_reads_as_a_row_as_the_instance_path_renders_it(
+    api, rows, monkeypatch, url, compiled, status
+):
+    track = Track.objects.get(title="stem")
+    url = url.format(
+        track=track.pk,
+        product=rows.pk,
+        collection=Collection.objects.get(title__isnull=False, metadata__has_key="nested").pk,
+        check=CheckResult.objects.get().check_definition.slug,
+    )
+    singles = []
+    single = plans.CollectionReading.single
+
+    def spied(self, row):
+        singles.append(row)
+        return single(self, row)
+
+    monkeypatch.setattr(plans.CollectionReading, "single", spied)
+    response = api.get(url)
+    assert response.status_code == status, response.content
+    assert bool(singles) == (compiled and status == 200)
+    again = api.get(url)  # from the kept statements
+    monkeypatch.setattr(plans, "document_plan", lambda *args: None)
+    expected = api.get(url)
+    assert expected.status_code == status
+    if status == 200:
+        assert response.content == again.content == expected.content
+    else:  # errors carry an id of their own
+        for error in (*response.document["errors"], *expected.document["errors"]):
+            error.pop("id")
+        assert response.document == expected.document
+
+
+def test_a_client_id_several_organizations_use_must_be_told_apart_on_rows_too(
+    make_token, admin_user
+):
+    first = make_check(slug="shared")
+    make_check(slug="shared", organization=make_organization(slug="globex"))
+    everywhere = JsonApiClient(make_token(admin_user, organization=None))
+    response = everywhere.get("/api/v1/soundcheck/checks/shared")
+    assert response.status_code == 403
+    assert response.document["errors"][0]["code"] == "organization_required"
+    named = everywhere.get(
+        "/api/v1/soundcheck/checks/shared", HTTP_X_ORGANIZATION=first.organization.slug
+    )
+    assert named.document["data"]["id"] == "shared"
 
 
 def test_a_page_past_the_end_reads_no_rows(api, rows):
