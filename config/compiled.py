@@ -47,7 +47,8 @@ class CompiledQuery:
             row = cursor.fetchone()
         if row is None:
             return None
-        (row,) = query.compiler.results_iter([[row]])
+        if query.converters:
+            (row,) = query.compiler.apply_converters([row], query.converters)
         instance = query.model.from_db(db, query.names, row[query.columns])
         for populator in query.populators:
             populator.populate(row, instance)
@@ -62,7 +63,7 @@ class CompiledQuery:
 class _Compiled:
     """A compiled query and its row layout, worked out once: the SQL and its parameters
     (the open one at ``position``), the primary model's columns, the populators of its
-    ``select_related`` rows."""
+    ``select_related`` rows, the converters of its columns."""
 
     def __init__(self, compiler, db):
         self.compiler = compiler
@@ -74,6 +75,8 @@ class _Compiled:
         self.model = info["model"]
         self.names = [column[0].target.attname for column in compiler.select[self.columns]]
         self.populators = get_related_populators(info, compiler.select, db)
+        selected = [column for column, *_ in compiler.select[: compiler.col_count]]
+        self.converters = compiler.get_converters(selected)
 
 
 def shape(query, db):

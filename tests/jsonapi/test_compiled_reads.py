@@ -10,9 +10,11 @@ related ids that are not primary keys.
 """
 
 import datetime
+import json
 import uuid
 import zoneinfo
 
+import orjson
 import pytest
 from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
@@ -403,10 +405,30 @@ def test_json_columns_are_decoded_by_psycopg_not_by_django_converters(api, rows,
     assert converted == []
 
 
+JSON_TEXTS = [
+    '{"price": 1.5, "splits": [{"percentage": 100}]}',
+    "[0.1, 1e-07, 2.2250738585072014e-308, 5e-324, 1.7976931348623157e+308, -0.0, 1E5]",
+    "[9223372036854775807, -9223372036854775808, 9223372036854775808, 18446744073709551616]",
+    "123456789012345678901234567890",
+    "0.12345678901234567890123",
+    '"\\ud800 \\ud83d\\ude00 \\u00e9 \\n"',
+    '"Ñandú 🎵"',
+    '{"a": {"b": [true, false, null, ""]}}',
+    "[" * 200 + "]" * 200,
+]
+
+
+@pytest.mark.parametrize("text", JSON_TEXTS)
+def test_jsonb_is_decoded_to_the_values_json_loads_gives(text):
+    loaded = plans._JsonbLoader(0).load(text.encode())
+    expected = json.loads(text)
+    assert repr(loaded) == repr(expected)  # types too: 1.0 is not 1
+    assert plans._JsonbLoader(0).load(memoryview(text.encode())) == expected
+
+
 def test_encoded_relationships_write_what_orjson_writes_for_the_dicts():
     """Ids and prefixes with characters JSON escapes or bytes formatting reads (%) are
     filled in as orjson would encode them; a missing to-one is null."""
-    import orjson
 
     prefix = 'http://testserver/api/v1/50%25/"odd"/'
     encoded = plans.EncodedRelationships(
