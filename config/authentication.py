@@ -2,7 +2,12 @@
 
 import functools
 import hashlib
+import itertools
+import threading
 
+from django.core.exceptions import SuspiciousOperation
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from oauth2_provider import oauth2_backends, oauth2_validators
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.models import get_access_token_model
@@ -35,12 +40,19 @@ class BearerTokenAuthentication(OAuth2Authentication):
     www_authenticate_realm = "tracks"
 
     def authenticate(self, request):
-        result = super().authenticate(request)  # sets request.oauth2_error when it refuses
-        if result is None:
+        # OAuth2Authentication.authenticate, with the oauthlib core built once per thread.
+        try:
+            valid, verified = oauthlib_core().verify_request(request, scopes=[])
+        except ValueError as error:
+            if str(error) == "Invalid hex encoding in query string.":
+                raise SuspiciousOperation(error) from error
+            raise
+        if not valid:
+            request.oauth2_error = getattr(verified, "oauth2_error", {})
             if request.oauth2_error or _bearer_scheme(request):
                 raise self.invalid_token(request, request.oauth2_error.get("error_description"))
             return None
-        user, token = result
+        user, token = verified.user, verified.access_token
         if user is None:
             user = token.application.user if token.application_id else None
             if user is None or not user.is_active:
@@ -55,6 +67,29 @@ class BearerTokenAuthentication(OAuth2Authentication):
     def authenticate_header(self, request):
         challenge = {"realm": self.www_authenticate_realm, **getattr(request, "oauth2_error", {})}
         return "Bearer " + ", ".join(f'{key}="{_quote(value)}"' for key, value in challenge.items())
+
+
+_cores = threading.local()
+_settings_generation = itertools.count()
+_current_generation = next(_settings_generation)
+
+
+def oauthlib_core():
+    """django-oauth-toolkit's ``get_oauthlib_core()``, built once per thread rather than
+    for every request: it builds an oauthlib server with each of its grant types, where
+    verifying a Bearer token needs only the validator. Built again when the
+    ``OAUTH2_PROVIDER`` setting changes (tests)."""
+    cached = getattr(_cores, "core", None)
+    if cached is None or cached[0] != _current_generation:
+        cached = _cores.core = (_current_generation, oauth2_backends.get_oauthlib_core())
+    return cached[1]
+
+
+@receiver(setting_changed)
+def _forget_oauthlib_cores(setting, **kwargs):
+    global _current_generation
+    if setting == "OAUTH2_PROVIDER":
+        _current_generation = next(_settings_generation)
 
 
 def _bearer_scheme(request):

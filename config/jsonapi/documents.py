@@ -132,7 +132,7 @@ class DocumentBuilder:
         plan = plans.document_plan(schema, self.query.include, self.query.fields)
         if plan is None:
             return list, functools.partial(self.collection, schema)
-        reading = plans.CollectionReading(plan, self.base_url)
+        reading = plans.reading(plan, self.base_url)
         return reading.read, reading.document
 
     def row_reading(self, schema):
@@ -140,7 +140,7 @@ class DocumentBuilder:
         ``read`` and ``single``), or None when this request's fieldsets and includes are
         not all columns."""
         plan = plans.document_plan(schema, self.query.include, self.query.fields)
-        return None if plan is None else plans.CollectionReading(plan, self.base_url)
+        return None if plan is None else plans.reading(plan, self.base_url)
 
     def collection(self, schema, instances, links=None):
         document = {"data": self._primary(schema, instances)}

@@ -438,3 +438,18 @@ def test_the_compiled_token_query_builds_what_the_orm_builds(
         assert compiled == loaded(orm.get(token_checksum=checksum))
         assert compiled["role"] == role
     assert _token_query().first("0" * 64) is None
+
+
+def test_the_oauthlib_core_is_built_once_and_again_when_its_settings_change(
+    admin_user, make_token, settings
+):
+    from config import authentication
+
+    api = JsonApiClient(make_token(admin_user))
+    assert api.get("/api/v1/tracks").status_code == 200
+    core = authentication.oauthlib_core()
+    assert api.get("/api/v1/tracks").status_code == 200
+    assert authentication.oauthlib_core() is core
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "ACCESS_TOKEN_EXPIRE_SECONDS": 60}
+    assert authentication.oauthlib_core() is not core
+    assert api.get("/api/v1/tracks").status_code == 200

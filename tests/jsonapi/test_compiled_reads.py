@@ -451,3 +451,14 @@ def test_encoded_relationships_write_what_orjson_writes_for_the_dicts():
         }
         rendered = orjson.dumps({"relationships": encoded.render(row, resource_id)})
         assert rendered == orjson.dumps({"relationships": expected})
+
+
+def test_a_reading_is_built_once_per_plan_base_url_and_time_zone(settings):
+    plan = plans.document_plan(TrackSerializer.schema(), {"product": {}}, {})
+    first = plans.reading(plan, "http://testserver/api/v1/")
+    assert plans.reading(plan, "http://testserver/api/v1/") is first
+    assert plans.reading(plan, "http://other/api/v1/") is not first
+    with timezone.override(zoneinfo.ZoneInfo("Europe/Madrid")):
+        assert plans.reading(plan, "http://testserver/api/v1/") is not first
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DATETIME_FORMAT": "%Y"}
+    assert plans.reading(plan, "http://testserver/api/v1/") is not first
