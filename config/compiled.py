@@ -86,6 +86,7 @@ def shape(query, db):
     an order and a slice, or one that matches nothing (Django runs no SQL for it)."""
     if (
         query.annotations
+        or query._filtered_relations
         or query.extra
         or query.extra_tables
         or query.extra_order_by

@@ -132,17 +132,23 @@ def served(api, url):
     return response.content, len(queries)
 
 
+def spy(monkeypatch, name):
+    """The calls of ``CollectionReading.<name>`` (which still does its work)."""
+    calls = []
+    method = getattr(plans.CollectionReading, name)
+
+    def spied(self, argument):
+        calls.append(argument)
+        return method(self, argument)
+
+    monkeypatch.setattr(plans.CollectionReading, name, spied)
+    return calls
+
+
 @pytest.mark.parametrize(("url", "compiled"), CASES)
 def test_compiled_and_instance_paths_render_the_same_bytes(api, rows, monkeypatch, url, compiled):
     url = url.format(product=rows.pk)
-    readings = []
-    document = plans.CollectionReading.document
-
-    def spied(self, page):
-        readings.append(url)
-        return document(self, page)
-
-    monkeypatch.setattr(plans.CollectionReading, "document", spied)
+    readings = spy(monkeypatch, "document")
     content, queries = served(api, url)
     assert bool(readings) == compiled
     assert served(api, url) == (content, queries)  # again, from the kept statements
@@ -182,14 +188,7 @@ def test_a_single_resource_reads_as_a_row_as_the_instance_path_renders_it(
         collection=Collection.objects.get(title__isnull=False, metadata__has_key="nested").pk,
         check=CheckResult.objects.get().check_definition.slug,
     )
-    singles = []
-    single = plans.CollectionReading.single
-
-    def spied(self, row):
-        singles.append(row)
-        return single(self, row)
-
-    monkeypatch.setattr(plans.CollectionReading, "single", spied)
+    singles = spy(monkeypatch, "single")
     response = api.get(url)
     assert response.status_code == status, response.content
     assert bool(singles) == (compiled and status == 200)
