@@ -2,6 +2,7 @@
 
 import contextlib
 import threading
+from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections, router
@@ -79,11 +80,21 @@ class _Compiled:
         self.converters = compiler.get_converters(selected)
 
 
+class Shape(NamedTuple):
+    """What decides the SQL Django compiles for a query but its parameters' values:
+    ``key`` (the WHERE clause's SQL, with its placeholders, in ``where``; the joins; the
+    order; the slice), and those values, ``params``."""
+
+    key: tuple
+    where: str
+    params: tuple
+
+
 def shape(query, db):
-    """``(key, params)``: what decides the SQL Django compiles for ``query`` but its
-    parameters' values (the WHERE clause's SQL, with its placeholders; the joins; the
-    order; the slice), and those values. None for a query with more than filters, joins,
-    an order and a slice, or one that matches nothing (Django runs no SQL for it)."""
+    """The ``Shape`` of ``query``. None for a query with more than filters, joins, an
+    order and a slice (a filter on an aggregate or a window function too: Django moves
+    those out of the WHERE clause, with their values), or one that matches nothing
+    (Django runs no SQL for it)."""
     if (
         query.annotations
         or query._filtered_relations
@@ -97,6 +108,8 @@ def shape(query, db):
         or query.select_for_update
         or query.subquery
         or not all(isinstance(ordering, str) for ordering in query.order_by)
+        or query.where.contains_aggregate
+        or query.where.contains_over_clause
     ):
         return None
     try:
@@ -127,7 +140,7 @@ def shape(query, db):
         query.low_mark,
         query.high_mark,
     )
-    return key, tuple(params)
+    return Shape(key, where, tuple(params))
 
 
 class KeptStatements:
@@ -140,8 +153,9 @@ class KeptStatements:
     the first compilation's SQL is kept (per thread and database, like the connections
     that run it, and the compilers a reading keeps) and run again with the next query's
     parameters, which are its WHERE clause's: a statement is only kept when the
-    parameters it was first run with were exactly those, so nothing else in it (a join's
-    condition, an annotation) can hold a value of its own.
+    parameters it was first run with were exactly those, of the same types and in the
+    same order, and its SQL holds the WHERE clause as compiled, so nothing else in it (a
+    join's condition, an annotation) can hold a value of its own.
     """
 
     def __init__(self, size):
@@ -152,10 +166,11 @@ class KeptStatements:
         return self._local.__dict__.get(db, {}).get(key)
 
     @contextlib.contextmanager
-    def first_run(self, db, key, params):
-        """Run a query the Django way inside this block; ``keep(reading)`` after it keeps
-        the one statement it ran, with ``reading`` (what running it again needs), when
-        its parameters were ``params``."""
+    def first_run(self, db, key, found):
+        """Run a query of the ``Shape`` ``found`` the Django way inside this block;
+        ``keep(reading)`` after it keeps the one statement it ran under ``key``, with
+        ``reading`` (what running it again needs), when its parameters were the WHERE
+        clause's."""
         executed = []
 
         def record(execute, sql, statement_params, many, context):
@@ -163,7 +178,14 @@ class KeptStatements:
             return execute(sql, statement_params, many, context)
 
         def keep(reading=None):
-            if len(executed) == 1 and tuple(executed[0][1] or ()) == params:
+            if len(executed) != 1 or not self.size:
+                return
+            sql, params = executed[0][0], tuple(executed[0][1] or ())
+            if (
+                params == found.params
+                and list(map(type, params)) == list(map(type, found.params))
+                and found.where in sql
+            ):
                 kept = self._local.__dict__.setdefault(db, {})
                 if len(kept) >= self.size:  # clients choose the shapes: forget the oldest
                     del kept[next(iter(kept))]
@@ -178,13 +200,13 @@ class KeptStatements:
         found = None if queryset._result_cache is not None else shape(queryset.query, db)
         if found is None:
             return queryset.count()
-        key, params = ("count", *found[0]), found[1]
+        key = ("count", *found.key)
         kept = self.get(db, key)
         if kept is not None:
             with connections[db].cursor() as cursor:
-                cursor.execute(kept[0], params)
+                cursor.execute(kept[0], found.params)
                 return cursor.fetchone()[0]
-        with self.first_run(db, key, params) as keep:
+        with self.first_run(db, key, found) as keep:
             total = queryset.count()
         keep()
         return total

@@ -314,10 +314,10 @@ class DocumentPlan:
         found = shape(rows.query, db)
         if found is None:
             return self._first_read(rows, connection, native)[0]
-        key, params = (self.columns_key, native, *found[0]), found[1]
+        key = (self.columns_key, native, *found.key)
         kept = STATEMENTS.get(db, key)
         if kept is None:
-            with STATEMENTS.first_run(db, key, params) as keep:
+            with STATEMENTS.first_run(db, key, found) as keep:
                 result, reading = self._first_read(rows, connection, native)
             keep(reading)
             return result
@@ -325,7 +325,7 @@ class DocumentPlan:
         with connection.cursor() as cursor:
             if native:
                 _use_native_loaders(cursor.cursor)
-            cursor.execute(sql, params)
+            cursor.execute(sql, found.params)
             return _converted(cursor.fetchall(), compiler, converters)
 
     def _first_read(self, rows, connection, native):

@@ -4,7 +4,9 @@ SQL, with their own values, and give what Django's own compilation gives."""
 
 import pytest
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Max, Window
+from django.db.models.functions import FirstValue
+from django.db.models.lookups import Exact, GreaterThan
 from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 
@@ -112,21 +114,52 @@ def test_queries_with_more_than_filters_have_no_shape(tracks):
     assert shape(tracks.values_list("title").query, "default") is None
     assert shape(tracks.order_by(F("title").asc()).query, "default") is None
     assert shape(tracks.filter(pk__in=[]).query, "default") is None  # matches nothing
-    assert shape(tracks.query, "default")[1] == ()
+    assert shape(tracks.query, "default").params == ()
+
+
+def bpm_window():
+    return Window(FirstValue("bpm"), partition_by=F("product_id"), order_by=F("id").asc())
+
+
+def test_filters_django_moves_out_of_the_where_clause_have_no_shape(tracks):
+    """A filter on a window function (QUALIFY, emulated with a subquery) or an aggregate
+    (HAVING) puts its values elsewhere in the statement than the WHERE clause."""
+    window = Track.objects.filter(bpm__gte=1).filter(Exact(bpm_window(), 90))
+    aggregate = Track.objects.filter(GreaterThan(Max("bpm"), 0)).filter(bpm__lt=3)
+    for queryset in (window, aggregate):
+        assert shape(queryset.query, "default") is None
+    statements = KeptStatements(size=8)
+    statements.count(Track.objects.filter(bpm__gte=5.0).filter(Exact(bpm_window(), 5.0)))
+    reused = Track.objects.filter(bpm__gte=1).filter(Exact(bpm_window(), 90))
+    assert statements.count(reused) == reused.count() == 2  # both tracks of First
 
 
 def test_a_statement_is_kept_only_when_its_parameters_are_the_where_clause(tracks):
     statements = KeptStatements(size=8)
+    found = shape(Track.objects.filter(title="a").query, "default")
     key = ("some", "shape")
-    with statements.first_run("default", key, ("a",)) as keep, connection.cursor() as cursor:
+    with statements.first_run("default", key, found) as keep, connection.cursor() as cursor:
         cursor.execute("SELECT %s, %s", ["a", "b"])  # a value the WHERE does not hold
     keep()
     assert statements.get("default", key) is None
-    with statements.first_run("default", key, ("a",)) as keep:
+    with statements.first_run("default", key, found) as keep, connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) WHERE %s = 'a'", ["a"])  # the value, not the clause
+    keep()
+    assert statements.get("default", key) is None
+    with statements.first_run("default", key, found) as keep:
         Track.objects.filter(title="a").count()
     keep("reading")
     sql, reading = statements.get("default", key)
-    assert "COUNT" in sql and reading == "reading"
+    assert "COUNT" in sql and found.where in sql and reading == "reading"
+
+
+def test_equal_values_of_other_types_are_not_the_where_clause(tracks):
+    statements = KeptStatements(size=8)
+    found = shape(Track.objects.filter(bpm=1).query, "default")  # a float parameter: 1.0
+    with statements.first_run("default", "key", found) as keep:
+        Track.objects.filter(track_number=1).count()  # 1, an int, equal to 1.0
+    keep()
+    assert statements.get("default", "key") is None
 
 
 def test_the_oldest_shapes_are_forgotten_past_the_size(tracks):
