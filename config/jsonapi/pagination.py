@@ -104,10 +104,22 @@ class JsonApiPagination:
 
     def _link_to(self, page):
         """This request's URL with ``page`` as its only page parameters."""
-        params = self.request.query_params.items()
-        params = [(k, v) for k, v in params if k not in {NUMBER, SIZE, OFFSET, LIMIT}]
-        query = urlencode([*params, *page.items()], safe=",")
-        return f"{self.request.build_absolute_uri(self.request.path)}?{query}"
+        url, params = self._unpaged_url()
+        return f"{url}?{urlencode([*params, *page.items()], safe=',')}"
+
+    def _unpaged_url(self):
+        """This request's absolute URL without its query, and its query parameters other
+        than the page's: worked out once for the links of its document."""
+        request = self.request
+        if getattr(self, "_unpaged_for", None) is not request:
+            params = [
+                (k, v)
+                for k, v in request.query_params.items()
+                if k not in {NUMBER, SIZE, OFFSET, LIMIT}
+            ]
+            self._unpaged = request.build_absolute_uri(request.path), params
+            self._unpaged_for = request
+        return self._unpaged
 
 
 class OffsetOrPageNumberPagination(JsonApiPagination):

@@ -589,9 +589,15 @@ def _datetime_converter(field):
     if zone is None:
         return None
     fallback = field.to_representation
+    # The tzinfo of values already in the zone (UTC: psycopg reads timestamps in the
+    # session's zone, Django's, with datetime.UTC), which need no converting.
+    in_zone = {zone, datetime.UTC} if getattr(zone, "key", None) == "UTC" else {zone}
 
     def convert(value):
-        if type(value) is datetime.datetime and value.utcoffset() is not None:
+        if type(value) is datetime.datetime and value.tzinfo in in_zone:
+            if value.year >= 1000:
+                return value.isoformat(timespec="microseconds")[:26] + "Z"
+        elif type(value) is datetime.datetime and value.utcoffset() is not None:
             try:
                 local = value.astimezone(zone)
             except OverflowError:

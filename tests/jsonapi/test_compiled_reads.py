@@ -318,11 +318,15 @@ DATETIMES = [
     datetime.datetime(1000, 1, 1, tzinfo=datetime.UTC),
     datetime.datetime(9999, 12, 31, 23, 59, 59, tzinfo=datetime.UTC),
     datetime.datetime(2023, 8, 11, 20, 45, 15, 120000),  # naive: left to DRF
+    # In the zone's own tzinfo object, or datetime.UTC for UTC (as psycopg reads them).
+    datetime.datetime(2023, 8, 11, 20, 45, 15, 7, tzinfo=zoneinfo.ZoneInfo("UTC")),
+    datetime.datetime(2024, 10, 27, 2, 30, tzinfo=MADRID, fold=1),
+    datetime.datetime(999, 12, 31, 23, 0, tzinfo=MADRID),  # before 1000: left to DRF
 ]
 
 
 @pytest.mark.parametrize("value", DATETIMES, ids=str)
-@pytest.mark.parametrize("zone", [None, "Europe/Madrid", "America/New_York"])
+@pytest.mark.parametrize("zone", [None, "UTC", "Europe/Madrid", "America/New_York"])
 def test_the_datetime_converter_renders_as_drf(value, zone):
     field = serializers.DateTimeField()
     with timezone.override(zone or timezone.get_default_timezone()):
