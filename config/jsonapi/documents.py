@@ -129,10 +129,9 @@ class DocumentBuilder:
         ``read`` turns the page's queryset into its rows and ``render`` the rows into the
         document. Rows of columns (plans.CollectionReading) when this request's fieldsets
         and includes are all columns, else model instances."""
-        plan = plans.document_plan(schema, self.query.include, self.query.fields)
-        if plan is None:
+        reading = self.row_reading(schema)
+        if reading is None:
             return list, functools.partial(self.collection, schema)
-        reading = plans.reading(plan, self.base_url)
         return reading.read, reading.document
 
     def row_reading(self, schema):

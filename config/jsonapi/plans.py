@@ -538,21 +538,20 @@ class CollectionReading:
 
     def document(self, rows):
         data = [self.primary.render(row) for row in rows]
-        document = {"data": data}
-        if self.includes:
-            included = []
-            seen = {(resource["type"], resource["id"]) for resource in data}
-            self._include(self.includes, rows, seen, included)
-            document["included"] = included
-        return document
+        return self._with_included({"data": data}, rows, data)
 
     def single(self, row):
         """The document of one resource, as ``DocumentBuilder.single`` renders it."""
         resource = self.primary.render(row)
         document = {"data": resource, "links": {"self": resource["links"]["self"]}}
+        return self._with_included(document, [row], [resource])
+
+    def _with_included(self, document, rows, resources):
+        """``document`` with the resources ``rows`` include, when the request includes any."""
         if self.includes:
             included = []
-            self._include(self.includes, [row], {(resource["type"], resource["id"])}, included)
+            seen = {(resource["type"], resource["id"]) for resource in resources}
+            self._include(self.includes, rows, seen, included)
             document["included"] = included
         return document
 
@@ -594,16 +593,19 @@ def _datetime_converter(field):
     in_zone = {zone, datetime.UTC} if getattr(zone, "key", None) == "UTC" else {zone}
 
     def convert(value):
-        if type(value) is datetime.datetime and value.tzinfo in in_zone:
-            if value.year >= 1000:
-                return value.isoformat(timespec="microseconds")[:26] + "Z"
-        elif type(value) is datetime.datetime and value.utcoffset() is not None:
+        if type(value) is not datetime.datetime:
+            return fallback(value)
+        if value.tzinfo in in_zone:
+            local = value
+        elif value.utcoffset() is None:
+            return fallback(value)
+        else:
             try:
                 local = value.astimezone(zone)
             except OverflowError:
                 return fallback(value)
-            if local.year >= 1000:
-                return local.isoformat(timespec="microseconds")[:26] + "Z"
+        if local.year >= 1000:
+            return local.isoformat(timespec="microseconds")[:26] + "Z"
         return fallback(value)
 
     return convert
