@@ -2,7 +2,6 @@
 
 import functools
 import hashlib
-import itertools
 import threading
 
 from django.core.exceptions import SuspiciousOperation
@@ -70,8 +69,7 @@ class BearerTokenAuthentication(OAuth2Authentication):
 
 
 _cores = threading.local()
-_settings_generation = itertools.count()
-_current_generation = next(_settings_generation)
+_generation = 0  # of the OAUTH2_PROVIDER setting
 
 
 def oauthlib_core():
@@ -80,16 +78,16 @@ def oauthlib_core():
     verifying a Bearer token needs only the validator. Built again when the
     ``OAUTH2_PROVIDER`` setting changes (tests)."""
     cached = getattr(_cores, "core", None)
-    if cached is None or cached[0] != _current_generation:
-        cached = _cores.core = (_current_generation, oauth2_backends.get_oauthlib_core())
+    if cached is None or cached[0] != _generation:
+        cached = _cores.core = (_generation, oauth2_backends.get_oauthlib_core())
     return cached[1]
 
 
 @receiver(setting_changed)
 def _forget_oauthlib_cores(setting, **kwargs):
-    global _current_generation
+    global _generation
     if setting == "OAUTH2_PROVIDER":
-        _current_generation = next(_settings_generation)
+        _generation += 1
 
 
 def _bearer_scheme(request):

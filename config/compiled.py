@@ -189,7 +189,7 @@ class KeptStatements:
                 kept = self._local.__dict__.setdefault(db, {})
                 if len(kept) >= self.size:  # clients choose the shapes: forget the oldest
                     del kept[next(iter(kept))]
-                kept[key] = executed[0][0], reading
+                kept[key] = sql, reading
 
         with connections[db].execute_wrapper(record):
             yield keep
