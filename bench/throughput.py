@@ -17,6 +17,8 @@ from bench.data import create_catalog, create_database, destroy_database, setup_
 
 DURATION_SECONDS = int(os.environ.get("BENCH_DURATION", "10"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+# Production's token cache (config/token_cache.py); TOKEN_CACHE_SECONDS=0 measures without.
+TOKEN_CACHE_SECONDS = os.environ.get("TOKEN_CACHE_SECONDS", "60")
 CONNECTIONS = 8
 HOST = "127.0.0.1"
 
@@ -44,6 +46,7 @@ def server_environment(settings_dict, **extra):
         "DEBUG": "0",
         "LOG_LEVEL": "WARNING",
         "CONN_MAX_AGE": "60",
+        "TOKEN_CACHE_SECONDS": TOKEN_CACHE_SECONDS,
         **extra,
     }
 
@@ -161,8 +164,9 @@ def main():
             ("track POST", "/api/v1/tracks", "/bench/plain/writes/tracks", True),
         ]
         print(
-            f"gunicorn {WORKERS} sync workers on {HOST}, PostgreSQL, CONN_MAX_AGE=60, wrk 2"
-            f" threads / {CONNECTIONS} connections, {DURATION_SECONDS}s per URL"
+            f"gunicorn {WORKERS} sync workers on {HOST}, PostgreSQL, CONN_MAX_AGE=60,"
+            f" TOKEN_CACHE_SECONDS={TOKEN_CACHE_SECONDS}, wrk 2 threads / {CONNECTIONS}"
+            f" connections, {DURATION_SECONDS}s per URL"
         )
         print(f"{'request':<30} {'req/s':>9} {'p50':>10} {'p99':>10} {'non-2xx':>8}")
         for name, ours, plain, posts in targets:

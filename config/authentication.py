@@ -13,6 +13,7 @@ from oauth2_provider.models import get_access_token_model
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
+from config import token_cache
 from config.compiled import CompiledQuery
 from config.jsonapi import tenancy
 
@@ -32,7 +33,8 @@ class BearerTokenAuthentication(OAuth2Authentication):
     accountable party, so its permissions apply.
 
     A request without Bearer credentials is left unauthenticated (401 "not provided"); one
-    whose token is unknown, expired, revoked or has no active owner is refused outright
+    whose token is unknown, expired, revoked, or acts for a user who is no longer active
+    (django-oauth-toolkit checks none of its users) is refused outright
     (401 ``invalid_token``, described in the challenge as RFC 6750 section 3 asks).
     """
 
@@ -56,6 +58,8 @@ class BearerTokenAuthentication(OAuth2Authentication):
             user = token.application.user if token.application_id else None
             if user is None or not user.is_active:
                 raise self.invalid_token(request, "The access token's owner is inactive.")
+        elif not user.is_active:
+            raise self.invalid_token(request, "The access token's user is inactive.")
         return user, token
 
     def invalid_token(self, request, description=None):
@@ -135,8 +139,11 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
 
 @functools.cache
 def _token_query():
-    """The token's query, with its joins and annotation, compiled once (config.compiled)."""
+    """The token's query, with its joins and annotation, compiled once (config.compiled);
+    its rows kept between requests when ``TOKEN_CACHE_SECONDS`` says so (config.token_cache)."""
     model = get_access_token_model()
     tokens = model.objects.select_related("application__user", "user")
     tokens = tenancy.with_bound_organization(tokens)
-    return CompiledQuery(model, lambda checksum: tokens.filter(token_checksum=checksum))
+    return CompiledQuery(
+        model, lambda checksum: tokens.filter(token_checksum=checksum), kept=token_cache.KeptRows()
+    )

@@ -29,9 +29,10 @@ class CompiledQuery:
     what the ORM builds.
     """
 
-    def __init__(self, model, make):
+    def __init__(self, model, make, kept=None):
         self.model = model
         self.make = make
+        self.kept = kept  # a config.token_cache.KeptRows, to skip the query while it may
         # Per thread, like Django's connections: a compiler keeps the connection it was
         # compiled for, whose converters it hands out.
         self._local = threading.local()
@@ -42,12 +43,17 @@ class CompiledQuery:
         if db not in compiled:
             compiled[db] = self._compile(db)
         query = compiled[db]
-        params = [*query.params[: query.position], value, *query.params[query.position + 1 :]]
-        with connections[db].cursor() as cursor:
-            cursor.execute(query.sql, params)
-            row = cursor.fetchone()
+        connection = connections[db]
+        row = self.kept and self.kept.get(connection, value)
         if row is None:
-            return None
+            params = [*query.params[: query.position], value, *query.params[query.position + 1 :]]
+            with connection.cursor() as cursor:
+                cursor.execute(query.sql, params)
+                row = cursor.fetchone()
+            if row is None:
+                return None
+            if self.kept:
+                self.kept.put(connection, value, row)
         if query.converters:
             (row,) = query.compiler.apply_converters([row], query.converters)
         instance = query.model.from_db(db, query.names, row[query.columns])

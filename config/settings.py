@@ -292,6 +292,9 @@ OAUTH2_PROVIDER = {
     "OAUTH2_BACKEND_CLASS": "config.authentication.OAuthLibCore",
     "OAUTH2_VALIDATOR_CLASS": "config.authentication.OAuth2Validator",
 }
+# How long a worker may keep a Bearer token's row instead of reading it again; changes
+# made through Django still apply at once (config/token_cache.py). 0 reads every time.
+TOKEN_CACHE_SECONDS = int(os.environ.get("TOKEN_CACHE_SECONDS", "0"))
 
 LOGGING = {
     "version": 1,

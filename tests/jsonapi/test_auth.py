@@ -129,6 +129,14 @@ def test_token_of_an_inactive_owner_is_invalid_token(editor):
     assert_invalid_token(response, "The access token's owner is inactive.")
 
 
+def test_token_of_an_inactive_user_is_invalid_token(editor, make_token):
+    client = JsonApiClient(make_token(editor))
+    assert client.get("/api/v1/tracks").status_code == 200
+    editor.is_active = False
+    editor.save()
+    assert_invalid_token(client.get("/api/v1/tracks"), "The access token's user is inactive.")
+
+
 def test_expired_token_is_401(admin_user, make_token):
     assert_401(JsonApiClient(make_token(admin_user, expires_in=-10)).get("/api/v1/tracks"))
 
