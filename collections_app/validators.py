@@ -2,9 +2,9 @@
 
 import re
 
-import orjson
 from django.core.exceptions import ValidationError
 
+from config import jsoncodec
 from config.jsonapi.describe import describe
 
 COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
@@ -27,7 +27,7 @@ def validate_colour(value):
 def validate_metadata(value):
     if not isinstance(value, dict):
         raise ValidationError("Metadata is a JSON object.", "not_an_object")
-    if len(orjson.dumps(value)) > METADATA_MAX_BYTES:
+    if len(jsoncodec.dumps(value)) > METADATA_MAX_BYTES:
         raise ValidationError(
             f"Metadata is at most {METADATA_MAX_BYTES} bytes as JSON.", "metadata_too_large"
         )

@@ -14,7 +14,6 @@ import contextlib
 import gc
 import operator
 
-import orjson
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connections, models, router
 from django.db.models import signals
@@ -22,6 +21,7 @@ from django.db.models.base import Model, ModelState
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
+from . import jsoncodec
 from .jsonapi.exceptions import member_errors
 from .jsonapi.serializers import member_error, model_errors, required
 from .validation import FieldVerdicts, clean_for_write, remembered
@@ -248,6 +248,6 @@ def upsert(model, instances, unique_fields, update_fields):
 def _json_reader(attname):
     def read(instance):
         value = instance.__dict__[attname]
-        return None if value is None else orjson.dumps(value).decode()
+        return None if value is None else jsoncodec.dumps(value).decode()
 
     return read

@@ -10,12 +10,12 @@ import re
 from datetime import date
 from urllib.parse import urlsplit
 
-import orjson
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
+from config import jsoncodec
 from config.jsonapi.describe import describe
 
 # Slug-style ids, as Soundcheck's checks and tracks have them (has-readme, lifecycle_defined).
@@ -420,5 +420,5 @@ DETAILS_MAX_BYTES = 64 * 1024
 def validate_details(value):
     if not isinstance(value, dict):
         raise error("Details are a JSON object.", "not_an_object")
-    if len(orjson.dumps(value)) > DETAILS_MAX_BYTES:
+    if len(jsoncodec.dumps(value)) > DETAILS_MAX_BYTES:
         raise error(f"Details are at most {DETAILS_MAX_BYTES} bytes as JSON.", "too_large")

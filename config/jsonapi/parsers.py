@@ -1,11 +1,12 @@
-"""Request body parsing: JSON:API media type, decoded with orjson.
+"""Request body parsing: JSON:API media type, decoded exactly (config.jsoncodec).
 
 Only the JSON is decoded here; the document's structure is checked by
 ``config.jsonapi.documents.resource_object`` where the endpoint's type and id are known.
 """
 
-import orjson
 from rest_framework.parsers import BaseParser
+
+from config import jsoncodec
 
 from . import JSONAPI_MEDIA_TYPE
 from .exceptions import InvalidDocument
@@ -16,8 +17,8 @@ class JsonApiParser(BaseParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            document = orjson.loads(stream.read())
-        except orjson.JSONDecodeError as exc:
+            document = jsoncodec.loads(stream.read())
+        except ValueError as exc:
             raise InvalidDocument(f"The request body is not valid JSON: {exc}") from exc
         check_document(document)
         return document

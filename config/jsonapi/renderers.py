@@ -1,9 +1,11 @@
-"""Serialise JSON:API documents: adds the ``jsonapi`` member and encodes with orjson."""
+"""Serialise JSON:API documents: adds the ``jsonapi`` member and encodes with orjson
+(config.jsoncodec, for integers beyond 64 bits)."""
 
-import orjson
 from django.http import HttpResponse
 from django.utils.encoding import force_str
 from rest_framework.renderers import BaseRenderer
+
+from config import jsoncodec
 
 from . import JSONAPI_MEDIA_TYPE, JSONAPI_VERSION
 
@@ -18,7 +20,7 @@ def _default(value):
 def encode_document(document):
     # Compact and in insertion order, as plans.EncodedRelationships pre-encodes its
     # fragments: an option that changes the output (indenting, sorted keys) must not be added.
-    return orjson.dumps({"jsonapi": JSONAPI_OBJECT, **document}, default=_default)
+    return jsoncodec.dumps({"jsonapi": JSONAPI_OBJECT, **document}, default=_default)
 
 
 class JsonApiRenderer(BaseRenderer):

@@ -22,8 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import orjson
-
+from config import jsoncodec
 from config.jsonapi import fields as strict
 from config.jsonapi.serializers import member_error
 from config.reporting import Problem
@@ -173,8 +172,8 @@ def _number(text):
 
 def _json(text):
     try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
+        return jsoncodec.loads(text)
+    except ValueError:
         return text
 
 
@@ -313,7 +312,7 @@ def _cell(member, value):
         if plain and value and not value[0].startswith("["):
             return LIST_SEPARATOR.join(value)
     if isinstance(value, (list, dict)) or member in LIST_MEMBERS:
-        return orjson.dumps(value).decode()
+        return jsoncodec.dumps(value).decode()
     return str(value)
 
 
@@ -329,8 +328,8 @@ class NdjsonReader(Reader):
                 continue
             where, location = f"line {number}", (("line", number),)
             try:
-                document = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
+                document = jsoncodec.loads(line)
+            except ValueError as exc:
                 yield Problem(self.path, where, "", f"not JSON: {exc}.", location)
                 continue
             try:
@@ -459,4 +458,4 @@ class NdjsonWriter:
                 for index, track in enumerate(tracks)
             ],
         }
-        self.stream.write(orjson.dumps(document).decode() + "\n")
+        self.stream.write(jsoncodec.dumps(document).decode() + "\n")
