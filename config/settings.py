@@ -14,6 +14,7 @@ Variables set in the real environment win over the file.
 
 import os
 import re
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -159,6 +160,12 @@ else:
     # The server and the background worker write to one file: a transaction takes the write
     # lock when it begins and waits for it, instead of failing at its first write.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    # Tests get a file too, not Django's shared in-memory database, whose table locks fail
+    # concurrent requests of live-server tests at once ("database table is locked") where
+    # a file's locks make them wait, as they do when the service runs.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.path.join(tempfile.gettempdir(), f"tracks-test-{os.getpid()}.sqlite3")
+    }
 DATABASE_ROUTERS = ["config.cache.CacheRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

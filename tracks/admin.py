@@ -179,7 +179,8 @@ class TrackAdmin(OrganizationScopedAdmin):
         "parental_warning_type",
         ("product__label", admin.RelatedOnlyFieldListFilter),
     ]
-    search_fields = ["title", "isrc_code", "product__name", "product__upc_code"]
+    # ``artist`` is a JSON list of names: searched in its JSON text, so a name matches.
+    search_fields = ["title", "artist", "isrc_code", "product__name", "product__upc_code"]
     autocomplete_fields = ["product", "audio_language", "remix_of", "stem_of"]
     readonly_fields = [
         "length",

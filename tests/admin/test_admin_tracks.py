@@ -60,15 +60,18 @@ def test_tracks_are_listed_added_changed_and_deleted_after_their_stems(live_serv
     parent = make_track(title="Parent Song", product=product, track_number=1, genre="Rock")
     stem = make_track(title="Parent Song (vocals)", product=product, track_number=2,
                       stem_of=parent, stem_category="lead_vocals")  # fmt: skip
-    other = make_track(title="Elsewhere", product=make_product(name="Other"))
+    other = make_track(title="Elsewhere", product=make_product(name="Other"),
+                       artist=["Nina Simone", "Band"])  # fmt: skip
 
-    # Listed, searched (title, ISRC, product's name and UPC) and filtered.
+    # Listed, searched (title, artist, ISRC, product's name and UPC) and filtered.
     base = f"{live_server.url}{ADMIN}/track/"
     page.goto(base)
     assert set(rows(page, "isrc_code")) == {"Parent Song", "Parent Song (vocals)", "Elsewhere"}
     page.goto(f"{base}?q=036000291452")
     assert set(rows(page, "product")) == {"Parent Song", "Parent Song (vocals)"}
     page.goto(f"{base}?q={other.isrc_code}")
+    assert rows(page, "product") == {"Elsewhere": "Other"}
+    page.goto(f"{base}?q=simone")
     assert rows(page, "product") == {"Elsewhere": "Other"}
     page.goto(f"{base}?genre__exact=Rock")
     assert rows(page, "genre") == {"Parent Song": "Rock"}
