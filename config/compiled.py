@@ -44,7 +44,7 @@ class CompiledQuery:
             compiled[db] = self._compile(db)
         query = compiled[db]
         connection = connections[db]
-        row = self.kept and self.kept.get(connection, value)
+        row, since = self.kept.get(connection, value) if self.kept else (None, None)
         if row is None:
             params = [*query.params[: query.position], value, *query.params[query.position + 1 :]]
             with connection.cursor() as cursor:
@@ -53,7 +53,7 @@ class CompiledQuery:
             if row is None:
                 return None
             if self.kept:
-                self.kept.put(connection, value, row)
+                self.kept.put(connection, value, row, since)
         if query.converters:
             (row,) = query.compiler.apply_converters([row], query.converters)
         instance = query.model.from_db(db, query.names, row[query.columns])

@@ -5,13 +5,16 @@ and the acting user's role (``config.authentication``): a round trip to the data
 that, for one resource, is a third of the request. With ``TOKEN_CACHE_SECONDS`` set, a
 worker keeps the rows it read, per thread and connection, for that many seconds at most.
 
-Revocation still takes effect at once. Saving or deleting anything such a row holds (an
-access token, an application, a user, an organization, a membership, an application's
-organization binding), from any process that shares the database, sends
+Revocation still takes effect within milliseconds. Saving or deleting anything such a
+row holds (an access token, an application, a user, an organization, a membership, an
+application's organization binding), from any process that shares the database, sends
 ``NOTIFY tracks_tokens``, which PostgreSQL delivers when that transaction commits (and
 never if it rolls back). A connection that keeps rows ``LISTEN``s on that channel; before
 it uses a kept row it reads, without waiting, what has arrived on its socket, and forgets
-every kept row at the first notification. The time limit bounds what no notification
+every kept row at the first notification. Only a request that reaches a worker in the
+instant between the commit and the notification's arrival on its socket (well under a
+millisecond on one host) is still answered from the kept row. A row whose read a
+notification overtook is not kept. The time limit bounds what no notification
 announces: changes made with raw SQL or ``QuerySet.update()``.
 
 Rows are used only in autocommit, outside any transaction: a listening session receives
@@ -32,6 +35,7 @@ from oauth2_provider.models import get_access_token_model, get_application_model
 
 CHANNEL = "tracks_tokens"
 MAX_ROWS = 10_000  # per thread and database: all forgotten at once when full
+_NEW_ROWS_UNSEEN = set()  # see announce_change
 
 
 class KeptRows:
@@ -42,26 +46,30 @@ class KeptRows:
         self._local = threading.local()
 
     def get(self, connection, key):
-        """The row kept for ``key`` on ``connection``, or None."""
+        """``(row, since)``: the row kept for ``key`` on ``connection`` or None, and what
+        ``put`` needs to keep the row read instead."""
         listening = self._listening(connection)
         if listening is None:
-            return None
+            return None, None
         try:
             listening.receive()
         except Exception:  # a broken connection: the query that follows will say so
             self._forget(connection)
-            return None
+            return None, None
+        since = listening.notifications
         kept = listening.rows.get(key)
         if kept is None:
-            return None
+            return None, since
         row, kept_at = kept
         if time.monotonic() - kept_at >= settings.TOKEN_CACHE_SECONDS:
             del listening.rows[key]
-            return None
-        return row
+            return None, since
+        return row, since
 
-    def put(self, connection, key, row):
-        """Keep ``row`` for ``key``, if ``connection`` can be told when it changes."""
+    def put(self, connection, key, row, since):
+        """Keep ``row``, read for ``key`` after ``get`` gave ``since``, if ``connection``
+        can be told when it changes and nothing was announced while it was read (psycopg
+        hands over a notification that arrives with the query's answer before the row)."""
         if settings.TOKEN_CACHE_SECONDS <= 0 or not _usable(connection):
             return
         listening = self._listening(connection)
@@ -69,6 +77,8 @@ class KeptRows:
             # ``row`` was read before this connection listened: a change between the two
             # would go unannounced. Rows are kept from the next read on.
             self._listen(connection)
+            return
+        if listening.notifications != since:
             return
         if len(listening.rows) >= MAX_ROWS:
             listening.rows.clear()
@@ -98,6 +108,7 @@ class _Listening:
     def __init__(self, connection):
         self.connection = connection
         self.rows = {}
+        self.notifications = 0  # received so far
         connection.add_notify_handler(self.notified)
 
     def receive(self):
@@ -110,6 +121,7 @@ class _Listening:
 
     def notified(self, notification):
         if notification.channel == CHANNEL:
+            self.notifications += 1
             self.rows.clear()
 
 
@@ -121,9 +133,16 @@ def _usable(connection):
     )
 
 
-def announce_change(sender, using, **kwargs):
+def announce_change(sender, using, created=False, update_fields=None, **kwargs):
     """Tells every listening connection, when this transaction commits, that what a kept
-    token's row holds may have changed."""
+    token's row holds may have changed. Not for a new token, application, user or
+    organization (no kept row holds one yet: a token that matches nothing is never kept),
+    nor for a login's ``last_login``: announcing those would empty every worker's rows at
+    each token issued."""
+    if created and sender in _NEW_ROWS_UNSEEN:
+        return
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return
     if connections[using].vendor == "postgresql":
         with connections[using].cursor() as cursor:
             cursor.execute(f"NOTIFY {CHANNEL}")
@@ -137,16 +156,17 @@ def announce_members_change(sender, action, using, **kwargs):
 def announce_changes():
     """Connects ``announce_change`` to the saves and deletes of every model a token's
     row is read from (``tenancy.with_bound_organization``)."""
+    organization = apps.get_model("organizations", "Organization")
+    _NEW_ROWS_UNSEEN.update(
+        [get_access_token_model(), get_application_model(), get_user_model(), organization]
+    )
     models = [
-        get_access_token_model(),
-        get_application_model(),
-        get_user_model(),
-        apps.get_model("organizations", "Organization"),
+        *_NEW_ROWS_UNSEEN,
         apps.get_model("organizations", "Membership"),
         apps.get_model("organizations", "OrganizationApplication"),
     ]
     for model in models:
         post_save.connect(announce_change, sender=model, dispatch_uid=f"{CHANNEL}.save")
         post_delete.connect(announce_change, sender=model, dispatch_uid=f"{CHANNEL}.delete")
-    members = apps.get_model("organizations", "Organization").members.through
+    members = organization.members.through
     m2m_changed.connect(announce_members_change, sender=members, dispatch_uid=f"{CHANNEL}.members")

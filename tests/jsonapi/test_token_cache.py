@@ -1,9 +1,12 @@
 """Bearer tokens' rows kept between requests (config/token_cache.py): kept only while
-PostgreSQL can announce their changes, forgotten at once when anything they hold changes
-in another connection, and after TOKEN_CACHE_SECONDS whatever happens."""
+PostgreSQL can announce their changes, forgotten as soon as the announcement of a change
+in another connection arrives (PostgreSQL delivers it within milliseconds of the commit;
+the tests wait for it, as a worker's next request would), and after TOKEN_CACHE_SECONDS
+whatever happens."""
 
 import hashlib
 import threading
+import time
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -12,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from oauth2_provider.models import AccessToken
 
 from config import token_cache
+from config.authentication import _token_query
 from organizations.models import Membership, Organization, OrganizationApplication
 from tests.client import JsonApiClient
 from tests.factories import add_member
@@ -58,9 +62,26 @@ def warm(reader):
     assert [token_reads(reader)[1] for _ in range(2)] == [1, 1]
 
 
-def elsewhere(change):
+def listening():
+    """This connection's listening state (``token_cache._Listening``)."""
+    return _token_query().kept._listening(connection)
+
+
+def delivered(since, timeout):
+    """Whether a notification after the first ``since`` arrives within ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        listening().receive()
+        if listening().notifications > since or time.monotonic() > deadline:
+            return listening().notifications > since
+        time.sleep(0.002)
+
+
+def elsewhere(change, announced=True):
     """Runs ``change`` as another worker would: in another thread, on a connection of its
-    own, committed."""
+    own, committed; then waits for its announcement (or, if it makes none, long enough to
+    see that none comes)."""
+    since = listening().notifications
     failures = []
 
     def run():
@@ -76,6 +97,7 @@ def elsewhere(change):
     thread.start()
     thread.join()
     assert not failures, failures
+    assert delivered(since, timeout=5 if announced else 0.2) is announced
 
 
 def the_token(reader):
@@ -172,7 +194,7 @@ def test_a_change_rolled_back_keeps_the_row(reader, member):
             the_token(reader).revoke()
             transaction.set_rollback(True)
 
-    elsewhere(rolled_back)
+    elsewhere(rolled_back, announced=False)
     response, reads = token_reads(reader)
     assert (response.status_code, reads) == (200, 0)
 
@@ -180,7 +202,10 @@ def test_a_change_rolled_back_keeps_the_row(reader, member):
 def test_a_change_no_signal_announces_applies_after_the_time_limit(reader, monkeypatch):
     """``QuerySet.update()`` sends no signal: the kept row serves until it is too old."""
     warm(reader)
-    elsewhere(lambda: AccessToken.objects.filter(pk=the_token(reader).pk).update(scope="write"))
+    elsewhere(
+        lambda: AccessToken.objects.filter(pk=the_token(reader).pk).update(scope="write"),
+        announced=False,
+    )
     response, reads = token_reads(reader)
     assert (response.status_code, reads) == (200, 0)
 
@@ -188,3 +213,42 @@ def test_a_change_no_signal_announces_applies_after_the_time_limit(reader, monke
     monkeypatch.setattr(token_cache.time, "monotonic", lambda: now + 60)
     response, reads = token_reads(reader)
     assert (response.status_code, reads) == (403, 1)
+
+
+def test_a_change_announced_while_the_row_is_read_is_not_missed(reader):
+    """A notification arriving with the token query's answer is handed over before the row:
+    the row read before the change is not kept."""
+    warm(reader)
+    the_token(reader).save()  # kept rows forgotten: the next request reads the token
+
+    def read_slowly(execute, sql, params, many, context):
+        if 'FROM "oauth2_provider_accesstoken"' in sql:
+            threading.Timer(0.1, lambda: elsewhere_now(revoke(reader))).start()
+            sql = f"SELECT * FROM ({sql}) AS token CROSS JOIN pg_sleep(0.4)"
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(read_slowly):
+        response, reads = token_reads(reader)
+    assert (response.status_code, reads) == (200, 1)  # read before the revoke committed
+    checksum = hashlib.sha256(reader.token.encode()).hexdigest()
+    assert not AccessToken.objects.filter(token_checksum=checksum).exists()
+    response, reads = token_reads(reader)
+    assert (response.status_code, reads) == (401, 1)
+
+
+def elsewhere_now(change):
+    try:
+        with transaction.atomic():
+            change()
+    finally:
+        connections.close_all()
+
+
+def test_new_tokens_and_logins_keep_the_rows(reader, member, make_token):
+    """Nothing a kept row holds changes when a token or a user is created or a user logs
+    in: those are not announced, so issuing tokens does not empty every worker's rows."""
+    warm(reader)
+    elsewhere(lambda: make_token(member, "read", organization=None), announced=False)
+    elsewhere(lambda: get_user_model().objects.create_user("newcomer"), announced=False)
+    elsewhere(lambda: member.save(update_fields=["last_login"]), announced=False)
+    assert token_reads(reader)[1] == 0
