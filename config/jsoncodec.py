@@ -21,8 +21,11 @@ _WRITABLE = range(-(2**63), 2**64)  # the integers orjson writes
 
 
 def loads(data):
-    """The value of the JSON text ``data`` (bytes or str), its integers exact. Raises
-    ``ValueError`` for text that is not strict JSON, or nested too deep to read again."""
+    """The value of the JSON text ``data`` (bytes, bytearray, memoryview or str), its
+    integers exact. Raises ``ValueError`` for text that is not strict JSON, or nested too
+    deep to read again."""
+    if isinstance(data, memoryview | bytearray):
+        data = bytes(data)
     value = orjson.loads(data)
     digits = _LONG_DIGITS_TEXT if isinstance(data, str) else _LONG_DIGITS
     if digits.search(data) is None:

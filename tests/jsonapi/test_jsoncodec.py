@@ -37,6 +37,8 @@ def test_numbers_are_read_as_json_reads_them(number):
     assert value == json.loads(text)
     assert type(value["n"][0]) is type(number)
     assert jsoncodec.loads(text) == value
+    assert jsoncodec.loads(memoryview(text.encode())) == value
+    assert jsoncodec.loads(bytearray(text.encode())) == value
 
 
 @pytest.mark.parametrize("number", NUMBERS)
