@@ -41,7 +41,8 @@ class WebhookEndpointAdmin(OrganizationScopedAdmin):
 
     @admin.display(description="events")
     def event_names(self, obj):
-        return ", ".join(obj.events or [])
+        events = obj.events if isinstance(obj.events, list) else []
+        return ", ".join(map(str, events))
 
     @admin.display(description="deliveries")
     def deliveries(self, obj):

@@ -1,8 +1,7 @@
 """Prepared statements after a migration changed a column's type (config/prepared.py):
-run again outside a transaction, the connection not kept after one."""
+run again outside a transaction; inside one, the error stands until the rollback."""
 
 import threading
-import time
 
 import pytest
 from django.db import NotSupportedError, connection, connections, transaction
@@ -58,15 +57,27 @@ def test_a_statement_prepared_before_a_migration_runs_after_it(probe):
     prepared()  # and is prepared again
 
 
-def test_inside_a_transaction_the_error_stands_and_the_connection_is_not_kept(probe):
+def test_inside_a_transaction_the_error_stands_and_the_rollback_replans(probe):
     prepared()
-    connection.close_at = None  # kept for good, as with CONN_MAX_AGE=None
     migrate_elsewhere("numeric")
+    psycopg_connection = connection.connection
     with pytest.raises(NotSupportedError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(QUERY)
-    assert connection.close_at is not None and connection.close_at <= time.monotonic()
-    connection.close_if_unusable_or_obsolete()
-    assert connection.connection is None
+    assert connection.connection is psycopg_connection  # the same connection, working
+    prepared_again = [float(amount) for amount in run_on(connection)]
+    assert prepared_again == [7.0]
+
+
+def run_on(connection):
     with connection.cursor() as cursor:
         cursor.execute(QUERY)
-        assert [float(amount) for (amount,) in cursor.fetchall()] == [7.0]
+        return [amount for (amount,) in cursor.fetchall()]
+
+
+def test_other_unsupported_statements_are_not_run_again(probe):
+    """Only a plan revalidated against a changed table is retried: any other refusal
+    (here a reference to another database) stands, and the prepared statements stay."""
+    prepared()
+    with pytest.raises(NotSupportedError), connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM elsewhere.public.prepared_probe")
+    prepared()
