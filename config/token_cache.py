@@ -143,9 +143,26 @@ def announce_change(sender, using, created=False, update_fields=None, **kwargs):
         return
     if update_fields is not None and set(update_fields) <= {"last_login"}:
         return
-    if connections[using].vendor == "postgresql":
-        with connections[using].cursor() as cursor:
-            cursor.execute(f"NOTIFY {CHANNEL}")
+    connection = connections[using]
+    if connection.vendor != "postgresql" or _announced_in_transaction(connection):
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"NOTIFY {CHANNEL}")
+    if connection.in_atomic_block:
+        connection.on_commit(_announced)
+
+
+def _announced():
+    """Marks, among a transaction's on-commit callbacks, that it has announced a change:
+    one ``NOTIFY`` is enough for a transaction (a user deleted with thousands of tokens).
+    Django drops the mark with the callbacks of a savepoint rolled back, as PostgreSQL
+    drops that savepoint's ``NOTIFY``."""
+
+
+def _announced_in_transaction(connection):
+    return connection.in_atomic_block and any(
+        callback is _announced for _, callback, _ in connection.run_on_commit
+    )
 
 
 def announce_members_change(sender, action, using, **kwargs):

@@ -252,3 +252,26 @@ def test_new_tokens_and_logins_keep_the_rows(reader, member, make_token):
     elsewhere(lambda: get_user_model().objects.create_user("newcomer"), announced=False)
     elsewhere(lambda: member.save(update_fields=["last_login"]), announced=False)
     assert token_reads(reader)[1] == 0
+
+
+def test_a_transaction_announces_once(reader, member, make_token):
+    """A user deleted with their tokens: one NOTIFY for the transaction, not one per row;
+    a savepoint rolled back takes its announcement with it, so a later change in the same
+    transaction announces again."""
+    warm(reader)
+    for _ in range(5):
+        make_token(member, "read")
+    since = listening().notifications
+    with CaptureQueriesContext(connection) as captured, transaction.atomic():
+        try:
+            with transaction.atomic():
+                the_token(reader).revoke()
+                raise RuntimeError("rolled back")
+        except RuntimeError:
+            pass
+        assert AccessToken.objects.filter(user=member).count() == 6
+        member.delete()
+    notifies = [query for query in captured if query["sql"].startswith("NOTIFY")]
+    assert len(notifies) == 2  # the savepoint's, rolled back, and the deletion's
+    assert delivered(since, timeout=5)
+    assert token_reads(reader)[0].status_code == 401
