@@ -18,7 +18,6 @@ from django.utils.http import urlencode
 from django.utils.text import Truncator
 from django.utils.translation import ngettext
 
-from config.jsonapi import tenancy
 from organizations.admin import JSON_FIELDS, OrganizationScopedAdmin
 
 from . import processing
@@ -264,8 +263,7 @@ class CollectionTrackAdmin(PlayerThemeAdmin):
     def process_again(self, request, queryset):
         """Re-run the processing of the selected tracks that have audio and are not being
         processed now; each run's task is committed with its track's new status."""
-        if not request.user.is_superuser:  # where a member only views, the tracks stay
-            queryset = tenancy.within(queryset, self.writable_organizations(request))
+        queryset = self.writable(request, queryset)
         with transaction.atomic():
             selected = list(
                 CollectionTrack.objects.select_for_update()

@@ -91,6 +91,13 @@ class OrganizationScopedAdmin(admin.ModelAdmin):
     def writable_organizations(self, request):
         return member_organizations(request.user, self.writer_roles)
 
+    def writable(self, request, queryset):
+        """The rows of ``queryset`` the user may change: what an action acts on, where a
+        member who only views some of the selected rows leaves those as they are."""
+        if request.user.is_superuser:
+            return queryset
+        return tenancy.within(queryset, self.writable_organizations(request))
+
     def may_write(self, request, obj):
         if request.user.is_superuser:
             return True

@@ -14,7 +14,6 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import ngettext
 
-from config.jsonapi import tenancy
 from organizations.admin import OrganizationScopedAdmin, StoredFieldsForm
 
 from . import tasks
@@ -59,9 +58,7 @@ class WebhookEndpointAdmin(OrganizationScopedAdmin):
     def rotate_secrets(self, request, queryset):
         """A new signing secret for each selected endpoint; deliveries from now on are
         signed with it."""
-        if not request.user.is_superuser:
-            queryset = tenancy.within(queryset, self.writable_organizations(request))
-        endpoints = list(queryset)
+        endpoints = list(self.writable(request, queryset))
         for endpoint in endpoints:
             endpoint.rotate_secret()
         self.message_user(
@@ -120,9 +117,7 @@ class WebhookDeliveryAdmin(OrganizationScopedAdmin):
     def deliver_again(self, request, queryset):
         """Each selected delivery's message sent once more (a new attempt, with its own
         retries), as the API's redeliver does; not to an endpoint that is inactive."""
-        if not request.user.is_superuser:
-            queryset = tenancy.within(queryset, self.writable_organizations(request))
-        selected = list(queryset.select_related("endpoint"))
+        selected = list(self.writable(request, queryset).select_related("endpoint"))
         inactive = [delivery for delivery in selected if not delivery.endpoint.is_active]
         with transaction.atomic():
             for delivery in selected:

@@ -10,15 +10,10 @@ from django_tasks_db.models import DBTaskResult
 from tests.factories import default_organization, make_organization
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
+from .test_admin_tracks import rows
+
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 ADMIN = "/admin/webhooks"
-
-
-def rows(page, column):
-    """The list's rows as {first column: text of ``column``}."""
-    names = page.locator("#result_list tbody th a").all_inner_texts()
-    cells = page.locator(f"#result_list tbody td.field-{column}").all_inner_texts()
-    return dict(zip(names, cells, strict=True))
 
 
 def run_action(page, row, action):
