@@ -27,13 +27,19 @@ def loads(data):
     if isinstance(data, memoryview | bytearray):
         data = bytes(data)
     value = orjson.loads(data)
-    digits = _LONG_DIGITS_TEXT if isinstance(data, str) else _LONG_DIGITS
-    if digits.search(data) is None:
+    if not may_hold_long_integers(data):
         return value
     try:
         return json.loads(data)
     except RecursionError:
         raise ValueError("The JSON is nested too deeply.") from None
+
+
+def may_hold_long_integers(data):
+    """Whether the JSON text ``data`` (str or bytes-like) may hold an integer orjson
+    reads as a float: it holds a run of 19 digits or more."""
+    digits = _LONG_DIGITS_TEXT if isinstance(data, str) else _LONG_DIGITS
+    return digits.search(data) is not None
 
 
 def dumps(value, default=None):

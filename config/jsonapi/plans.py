@@ -32,7 +32,6 @@ import datetime
 import functools
 import itertools
 import json
-import re
 from contextlib import nullcontext
 
 import orjson
@@ -49,6 +48,7 @@ from rest_framework import serializers
 from rest_framework.fields import Field
 from rest_framework.settings import api_settings
 
+from config import jsoncodec
 from config.compiled import STATEMENTS, shape
 
 # DRF fields whose representation of a value of the given type is that value itself
@@ -98,14 +98,12 @@ try:  # psycopg loaders of these types (see _loads_natively)
         compares the two over numbers of every kind."""
 
         def load(self, data):
-            if not _LONG_DIGITS.search(data):
+            if not jsoncodec.may_hold_long_integers(data):
                 try:
                     return orjson.loads(data)
                 except orjson.JSONDecodeError:
                     pass
             return json.loads(str(data, "utf-8"))
-
-    _LONG_DIGITS = re.compile(rb"[0-9]{19}")
 
     _NATIVE_LOADERS = [
         (
