@@ -13,6 +13,7 @@ checks it per batch, and the database's constraints back it.
 import contextlib
 import gc
 import operator
+from concurrent.futures import ThreadPoolExecutor
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connections, models, router
@@ -187,6 +188,56 @@ def custom_plans(using="default"):
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET plan_cache_mode")
+
+
+class WriteBehind:
+    """Writes a bulk load's batches in a thread of its own, on a connection of its own,
+    while the loader validates the next batch: PostgreSQL works on one batch while
+    Python works on the next (the thread waits on the socket without holding the GIL).
+
+    One write at a time, in the order given; ``wait()`` gives the last write's result
+    (raising its exception). Each write commits on the thread's connection, so the
+    loader's reads see a batch once ``wait()`` has returned it, and must not depend on
+    the batch still being written (the loader waits first when they would). Only outside
+    a transaction (``for_load``): inside one, a load's reads must see its own writes.
+    """
+
+    def __init__(self):
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-writer")
+        self._pending = None
+
+    @classmethod
+    def for_load(cls, using="default"):
+        """A writer for a load on ``using``, or None where batches must be written in
+        turn: inside a transaction, or on a database whose writers lock out its readers."""
+        connection = connections[using]
+        if connection.vendor != "postgresql" or connection.in_atomic_block:
+            return None
+        return cls()
+
+    def submit(self, write, *args):
+        """Run ``write(*args)`` once the write before it is done."""
+        if self._pending is not None:
+            raise RuntimeError("wait() for the write before.")
+        self._pending = self._thread.submit(write, *args)
+
+    @property
+    def busy(self):
+        return self._pending is not None
+
+    def wait(self):
+        """The result of the write submitted last (None if none is pending)."""
+        pending, self._pending = self._pending, None
+        return None if pending is None else pending.result()
+
+    def close(self):
+        """Wait for the write pending, if any, and close the thread and its connection."""
+        try:
+            if self._pending is not None:
+                self._pending.exception()  # (its outcome is the caller's, who did not wait)
+        finally:
+            self._thread.submit(connections.close_all).result()
+            self._thread.shutdown()
 
 
 def upsert(model, instances, unique_fields, update_fields):

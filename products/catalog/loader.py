@@ -10,6 +10,12 @@ and against the stored rows, and the database's constraints back it: should a ba
 writes be refused all the same (a row written meanwhile by someone else), its rows are
 written again one by one, so that only the one at fault fails.
 
+Outside a transaction on PostgreSQL, a batch is written behind (``config.bulk.WriteBehind``):
+in a thread, on a connection of its own, while the next batch is validated. A batch takes
+the rest of its last product's rows, so that the next batch rarely shares a product with
+it; one that does waits for the writing before reading its stored rows. Problems are
+reported in the order of the file all the same: a batch's after those of the batch before.
+
 Rows are loaded in order and idempotently: a product is matched by its UPC (which an
 imported product must have) and a track by its product and ISRC, so loading a file
 again updates what it created, and leaves unchanged what it would not change.
@@ -21,7 +27,7 @@ from collections import Counter
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
-from config.bulk import RowValidator, upsert
+from config.bulk import RowValidator, WriteBehind, upsert
 from config.jsonapi.relations import Relationship
 from tracks.models import Track
 from tracks.serializers import TrackSerializer
@@ -69,24 +75,40 @@ class CatalogLoader:
         self.languages = {}
         self.previous_products = {}  # UPC -> Group, of the batch before (rows of one
         # product usually follow each other, and may straddle two batches)
+        self.writer = None  # a WriteBehind, during a load outside a transaction
+        self.writing = None  # the UPCs of the batch it is writing (all: see write_batch)
 
     def load(self, rows):
         """Load ``rows`` (``Row``s, or ``Problem``s a reader found, reported in their
         place), yielding after each batch the number of rows done so far."""
-        batch, done = [], 0
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= self.batch_size:
+        done = 0
+        self.writer = None if self.stop_on_problem else WriteBehind.for_load()
+        try:
+            for batch in self.batches(rows):
                 done += len(batch)
                 self.load_batch(batch)
-                batch = []
                 if self.stopped:
                     return
                 yield done
+            self.written()
+        finally:
+            writer, self.writer, self.writing = self.writer, None, None
+            if writer is not None:
+                writer.close()
+
+    def batches(self, rows):
+        """``rows`` in batches of ``batch_size``, a batch taking the rest of its last
+        product's rows, up to twice the size."""
+        batch = []
+        for row in rows:
+            if len(batch) >= self.batch_size and (
+                len(batch) >= 2 * self.batch_size or not _same_product(batch[-1], row)
+            ):
+                yield batch
+                batch = []
+            batch.append(row)
         if batch:
-            done += len(batch)
-            self.load_batch(batch)
-        yield done
+            yield batch
 
     def fail(self, *problems):
         """A row failed, for ``problems``."""
@@ -99,35 +121,73 @@ class CatalogLoader:
     # A batch
 
     def load_batch(self, batch):
-        groups, good = self.validate_batch(batch)
+        groups, good, failures = self.validate_batch(batch)
+        self.written()  # the batch before: its problems come first
+        for problems in failures:
+            self.fail(*problems)
         if not self.stopped:
             self.write_batch(groups, good)
         self.previous_products = groups
 
     def validate_batch(self, batch):
-        """Validate a batch, reporting its problems in the order of the file: (its
-        products by UPC, its good rows as ``(row, its product's group, track or None)``)."""
+        """Validate a batch: (its products by UPC, its good rows as ``(row, its product's
+        group, track or None)``, the problems of each of its failed rows, in the order of
+        the file)."""
         rows = [row for row in batch if isinstance(row, Row)]  # the others: a reader's problems
         groups, row_groups = self.group_products(rows)
+        if self.writing is not None and (
+            self.writing is _ALL or not self.writing.isdisjoint(groups)
+        ):
+            self.written()  # what this batch reads is being written
         self.resolve_products(groups)
         results = self.resolve_tracks(rows, row_groups)
-        good = []
+        good, failures = [], []
         for entry in batch:
             track = results.get(id(entry), entry if isinstance(entry, list) else [entry])
             if isinstance(track, list):
-                self.fail(*track)
+                failures.append(track)
             else:
                 good.append((entry, row_groups[id(entry)], track))
-        return groups, good
+        return groups, good, failures
 
     def write_batch(self, groups, good):
+        """Write a validated batch: now, or behind (its outcome counted by ``written``)."""
+        if self.writer is None:
+            self.count(self.write_now(groups, good))
+        else:
+            # A label it creates may be given to a stored product of the next batch, which
+            # Product.clean() then looks up: the next batch waits.
+            new_label = any(
+                g.instance.label._state.adding
+                for g in groups.values()
+                if g.action in ("created", "updated")
+            )
+            self.writer.submit(self.write_now, groups, good)
+            self.writing = _ALL if new_label else set(groups)
+
+    def written(self):
+        """Wait for the batch being written behind, if any, and count what became of it."""
+        if self.writing is not None:
+            self.writing = None
+            self.count(self.writer.wait())
+
+    def count(self, outcome):
+        counts, failures = outcome
+        self.counts.update(counts)
+        for problem in failures:
+            self.fail(problem)
+
+    def write_now(self, groups, good):
+        """Write a batch: ``(what was done, as counts; the problems of the rows the
+        database refused)``. Reads and changes nothing the loader's next batch reads, as it
+        may run beside it (``WriteBehind``)."""
         labels = []
         try:
             with transaction.atomic():
-                self.write(groups, good, labels)
+                return self.write(groups, good, labels), []
         except DatabaseError:  # a clash with a row written meanwhile, say
             self.forget_labels(labels)
-            self.write_one_by_one(groups, good)
+            return self.write_one_by_one(groups, good)
 
     def group_products(self, rows):
         """The batch's products by UPC (one ``Group`` each), and each row's group. Rows of
@@ -410,7 +470,7 @@ class CatalogLoader:
     def write(self, groups, tracks, labels):
         """The batch's new labels (their names put in ``labels``), its products, then its
         tracks, each in one statement (or a COPY); what is unchanged is not written.
-        Counted once all are written."""
+        Returns the counts."""
         done = Counter()
         for group in groups.values():
             if group.action in ("created", "updated"):
@@ -444,12 +504,13 @@ class CatalogLoader:
         for group in groups.values():
             if group.action:
                 done[f"products {group.action}"] += 1
-        self.counts.update(done)
+        return done
 
     def write_one_by_one(self, groups, rows):
         """The batch's writes were refused: write each product and track on its own, so
-        that the one at fault is reported and the others are written."""
-        refused = {}
+        that the one at fault is reported and the others are written. Returns the counts
+        and the refused rows' problems."""
+        refused, done, failures = {}, Counter(), []
         for upc, group in groups.items():
             if group.action not in ("created", "updated"):
                 continue
@@ -463,17 +524,17 @@ class CatalogLoader:
                     self.forget_labels([label])
                 refused[upc] = self.refusal(group.instance, exc)
             else:
-                self.counts[f"products {group.action}"] += 1
-                self.counts["labels created"] += label is not None
+                done[f"products {group.action}"] += 1
+                done["labels created"] += label is not None
         for group in groups.values():
             if group.action == "unchanged":
-                self.counts["products unchanged"] += 1
+                done["products unchanged"] += 1
         for row, group, track in rows:
             if group.upc in refused:
                 message = refused[group.upc]
                 if group.row is not row:
                     message = f"Not loaded: its product at {group.row.where} was refused."
-                self.fail(row.problem(row.product_pointer("upc-code"), message))
+                failures.append(row.problem(row.product_pointer("upc-code"), message))
                 continue
             if track is None:
                 continue
@@ -484,9 +545,11 @@ class CatalogLoader:
                     with transaction.atomic():
                         track.save()
                 except DatabaseError as exc:
-                    self.fail(row.problem(row.track_pointer("isrc-code"), self.refusal(track, exc)))
+                    problem = row.problem(row.track_pointer("isrc-code"), self.refusal(track, exc))
+                    failures.append(problem)
                     continue
-            self.counts[f"tracks {action}"] += 1
+            done[f"tracks {action}"] += 1
+        return done, failures
 
     @staticmethod
     def refusal(instance, exc):
@@ -501,6 +564,7 @@ class CatalogLoader:
 
 
 _ABSENT = object()
+_ALL = object()  # CatalogLoader.writing: the next batch waits whatever it reads
 
 
 def _at(pointer, problems):
@@ -520,6 +584,14 @@ def _attributes(members, relationships):
 def _unique_message(model, fields):
     """The words ``full_clean`` (and so the API) uses for a uniqueness rule broken."""
     return model().unique_error_message(model, fields).messages[0]
+
+
+def _same_product(row, other):
+    return (
+        isinstance(row, Row)
+        and isinstance(other, Row)
+        and (row.product is other.product or row.product == other.product)
+    )
 
 
 def _hashable(members):

@@ -55,7 +55,8 @@ class Command(BaseCommand):
             type=int,
             default=2000,
             metavar="ROWS",
-            help="Rows validated and written together (default 2000).",
+            help="Rows validated and written together (default 2000); a batch takes the rest "
+            "of its last product's rows, up to twice as many.",
         )
 
     def handle(
@@ -77,6 +78,7 @@ class Command(BaseCommand):
         try:
             with custom_plans(), whole, fewer_collections():
                 for reader in readers:
+                    done = 0  # (a run stopped in its first batch gives none)
                     for done in loader.load(reader):
                         progress.update(read + reader.position(), rows + done)
                     rows, read = rows + done, read + reader.size
