@@ -50,21 +50,24 @@ def clean_for_write(instance, exclude=(), loaded=(), verdicts=None, only=None, a
     except ValidationError as exc:
         errors = exc.update_error_dict(errors)
     exclude |= set(errors) - {NON_FIELD_ERRORS}  # as full_clean: no rule on a bad field
-    decide = conditions.decide if verdicts is None else verdicts.decide
-    for model, constraint, fields in check_constraints(instance):
-        if fields & exclude:
+    if verdicts is None:
+        checked = check_constraints(instance)
+    else:
+        checked = verdicts.unsettled(instance, exclude)
+    for model, constraint, fields in checked:
+        if not fields.isdisjoint(exclude):
             continue  # as Django does: a rule on an excluded field is not this validation's
         try:
-            _check(constraint, model, instance, exclude, decide)
+            _check(constraint, model, instance, exclude)
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
     if errors:
         raise ValidationError(errors)
 
 
-def _check(constraint, model, instance, exclude, decide):
+def _check(constraint, model, instance, exclude):
     try:
-        if decide(constraint.condition, instance) is not False:
+        if conditions.decide(constraint.condition, instance) is not False:
             return
     except conditions.Undecidable:
         pass
@@ -175,6 +178,7 @@ class FieldVerdicts:
         self._seen = {}
         self._judged = {}  # frozenset of the fields set (None: all) -> see judged()
         self._conditions = {}  # id(condition) -> (the attnames it reads, its verdicts)
+        self._checks = {}  # model -> its check constraints, with their conditions' plans
         self._prototype = self._by_name = None  # see judge_ahead
         self.model = model
         # The defaults' verdicts, judged once: a new row leaves most fields at them.
@@ -184,34 +188,55 @@ class FieldVerdicts:
         except ValidationError as exc:
             self.default_errors = exc.error_dict
 
-    def decide(self, condition, instance):
-        """``conditions.decide``, remembered: a condition's truth depends on the values of
-        the fields it reads alone."""
+    def unsettled(self, instance, exclude):
+        """The check constraints of ``instance`` (as ``check_constraints`` gives them, but
+        those on a field in ``exclude``) that its values do not settle as holding: those
+        whose condition is false or cannot be decided in Python, and those on values whose
+        verdict is not remembered (``REMEMBERED_TYPES``). A condition's verdict on values
+        already seen is remembered: its truth depends on the values of its fields alone."""
+        checks = self._checks.get(type(instance))
+        if checks is None:
+            checks = self._checks[type(instance)] = [
+                (entry, *self._condition(entry[1].condition, instance._meta))
+                for entry in check_constraints(instance)
+            ]
+        values = instance.__dict__
+        unsettled = []
+        for entry, attnames, decided in checks:
+            if not entry[2].isdisjoint(exclude):
+                continue
+            if len(attnames) == 1:
+                value = values.get(attnames[0])
+                kinds, judged = (type(value),), (value,)
+            else:
+                judged = tuple(map(values.get, attnames))
+                kinds = tuple(map(type, judged))
+            if not REMEMBERED_TYPES.issuperset(kinds):
+                unsettled.append(entry)
+                continue
+            key = (kinds, judged)  # True and 1 are equal values, but not the same
+            verdict = decided.get(key, self._UNSEEN)
+            if verdict is self._UNSEEN:
+                try:
+                    verdict = conditions.decide(entry[1].condition, instance)
+                except conditions.Undecidable as exc:
+                    verdict = exc
+                if len(decided) < LIMIT:
+                    decided[key] = verdict
+            if verdict is False or isinstance(verdict, conditions.Undecidable):
+                unsettled.append(entry)
+        return unsettled
+
+    def _condition(self, condition, meta):
+        """The attnames ``condition`` reads, and its remembered verdicts."""
         plan = self._conditions.get(id(condition))
         if plan is None:
-            meta = instance._meta
             attnames = tuple(
                 meta.pk.attname if name == "pk" else meta.get_field(name).attname
                 for name in sorted(conditions.referenced_fields(condition))
             )
             plan = self._conditions[id(condition)] = (attnames, {})
-        attnames, decided = plan
-        values = tuple(map(instance.__dict__.get, attnames))
-        types = tuple(map(type, values))
-        if not REMEMBERED_TYPES.issuperset(types):
-            return conditions.decide(condition, instance)
-        key = (types, values)  # True and 1 are equal values, but not the same
-        verdict = decided.get(key, self._UNSEEN)
-        if verdict is self._UNSEEN:
-            try:
-                verdict = conditions.decide(condition, instance)
-            except conditions.Undecidable as exc:
-                verdict = exc
-            if len(decided) < LIMIT:
-                decided[key] = verdict
-        if isinstance(verdict, conditions.Undecidable):
-            raise verdict
-        return verdict
+        return plan
 
     def clean_fields(self, instance, exclude, only=None, ahead=None):
         """``only``: the fields ``instance`` (a new row) sets; the others hold the
