@@ -1,7 +1,10 @@
 """Bulk import of a generated catalog from CSV: ``manage.py import_catalog`` end to end
 (rows/s, peak memory), a second run over the same file (nothing to write), a run where
 every track changes (all updates), and django-import-export on the same rows for
-comparison. Run: ``python -m bench.imports`` (see the README, Performance)."""
+comparison; then two floors no importer goes below: PostgreSQL storing the same tracks
+alone (a COPY of the loaded rows back into the emptied table, with its indexes, checks
+and foreign keys) and Python's csv module parsing the file alone. Run:
+``python -m bench.imports`` (see the README, Performance)."""
 
 import argparse
 import csv
@@ -147,6 +150,35 @@ def import_export_rate(path, rows, validated):
     return len(data) / (time.perf_counter() - started)
 
 
+def floors(path, table):
+    """(seconds PostgreSQL takes to store the loaded tracks (``table``) again: COPY into
+    the emptied table and COMMIT, with its indexes, check constraints and deferred foreign keys;
+    seconds the csv module takes to parse ``path``)."""
+    from django.db import connection, transaction
+
+    with tempfile.TemporaryFile() as copied:
+        with connection.cursor() as cursor, cursor.copy(f"COPY {table} TO STDOUT") as copy:
+            for data in copy:
+                copied.write(data)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {table} CASCADE")
+        copied.seek(0)
+        started = time.perf_counter()
+        with (
+            transaction.atomic(),
+            connection.cursor() as cursor,
+            cursor.copy(f"COPY {table} FROM STDIN") as copy,
+        ):
+            while data := copied.read(1 << 20):
+                copy.write(data)
+        stored = time.perf_counter() - started
+    started = time.perf_counter()
+    with open(path, newline="", encoding="utf-8") as stream:
+        for _ in csv.reader(stream):
+            pass
+    return stored, time.perf_counter() - started
+
+
 def _organization_id():
     from organizations.models import Organization
 
@@ -204,8 +236,13 @@ def main():
             from products.models import Product
             from tracks.models import Track
 
-            tables = ", ".join(
-                connection.ops.quote_name(m._meta.db_table) for m in (Track, Product)
+            quoted = [connection.ops.quote_name(m._meta.db_table) for m in (Track, Product)]
+            tables = ", ".join(quoted)
+            stored, parsed = floors(changed, quoted[0])
+            print(
+                f"floors: PostgreSQL storing the {args.tracks:,} tracks alone (COPY, COMMIT) "
+                f"{stored:.1f} s ({args.tracks / stored:,.0f} rows/s); the csv module parsing "
+                f"the file alone {parsed:.1f} s ({args.tracks / parsed:,.0f} rows/s)"
             )
             for validated, rows in (
                 (False, args.import_export_rows),
