@@ -211,7 +211,11 @@ class WriteBehind:
         """A writer for a load on ``using``, or None where batches must be written in
         turn: inside a transaction, or on a database whose writers lock out its readers."""
         connection = connections[using]
-        if connection.vendor != "postgresql" or connection.in_atomic_block:
+        if (
+            connection.vendor != "postgresql"
+            or connection.in_atomic_block
+            or not connection.get_autocommit()
+        ):
             return None
         return cls()
 
@@ -221,17 +225,14 @@ class WriteBehind:
             raise RuntimeError("wait() for the write before.")
         self._pending = self._thread.submit(write, *args)
 
-    @property
-    def busy(self):
-        return self._pending is not None
-
     def wait(self):
         """The result of the write submitted last (None if none is pending)."""
         pending, self._pending = self._pending, None
         return None if pending is None else pending.result()
 
     def close(self):
-        """Wait for the write pending, if any, and close the thread and its connection."""
+        """Wait for the write pending, if any, and close the thread and its connection
+        (a write under way is not interrupted: Ctrl-C waits for its COMMIT)."""
         try:
             if self._pending is not None:
                 self._pending.exception()  # (its outcome is the caller's, who did not wait)

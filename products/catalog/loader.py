@@ -21,6 +21,7 @@ imported product must have) and a track by its product and ISRC, so loading a fi
 again updates what it created, and leaves unchanged what it would not change.
 """
 
+import contextlib
 import functools
 from collections import Counter
 
@@ -92,9 +93,7 @@ class CatalogLoader:
                 yield done
             self.written()
         finally:
-            writer, self.writer, self.writing = self.writer, None, None
-            if writer is not None:
-                writer.close()
+            self.stop_writing()
 
     def batches(self, rows):
         """``rows`` in batches of ``batch_size``, a batch taking the rest of its last
@@ -158,7 +157,7 @@ class CatalogLoader:
             # A label it creates may be given to a stored product of the next batch, which
             # Product.clean() then looks up: the next batch waits.
             new_label = any(
-                g.instance.label._state.adding
+                _creates_label(g.instance)
                 for g in groups.values()
                 if g.action in ("created", "updated")
             )
@@ -171,6 +170,20 @@ class CatalogLoader:
             self.writing = None
             self.count(self.writer.wait())
 
+    def stop_writing(self):
+        """Close the writer, counting and reporting first what the batch it is writing
+        did (a load stopped by an exception: that batch commits all the same)."""
+        writer, self.writer = self.writer, None
+        if writer is None:
+            return
+        try:
+            if self.writing is not None:
+                self.writing = None
+                with contextlib.suppress(Exception):  # the load's own exception stands
+                    self.count(writer.wait())
+        finally:
+            writer.close()
+
     def count(self, outcome):
         counts, failures = outcome
         self.counts.update(counts)
@@ -179,8 +192,9 @@ class CatalogLoader:
 
     def write_now(self, groups, good):
         """Write a batch: ``(what was done, as counts; the problems of the rows the
-        database refused)``. Reads and changes nothing the loader's next batch reads, as it
-        may run beside it (``WriteBehind``)."""
+        database refused)``. It may run beside the validation of the next batch
+        (``WriteBehind``): it changes nothing that validation reads but the labels it
+        saves, and a batch creating one makes the next wait (``write_batch``)."""
         labels = []
         try:
             with transaction.atomic():
@@ -584,6 +598,13 @@ def _attributes(members, relationships):
 def _unique_message(model, fields):
     """The words ``full_clean`` (and so the API) uses for a uniqueness rule broken."""
     return model().unique_error_message(model, fields).messages[0]
+
+
+def _creates_label(product):
+    """Whether writing ``product`` saves its label first (a label not saved yet): told
+    without reading a stored product's label from the database."""
+    label = Product.label.field.get_cached_value(product, None)
+    return label is not None and label._state.adding
 
 
 def _same_product(row, other):

@@ -7,10 +7,12 @@ connections, nothing mocked."""
 import contextlib
 import io
 import threading
+import time
 
 import pytest
 from django.core.management.base import OutputWrapper
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from config.bulk import WriteBehind
 from config.reporting import Report
@@ -94,15 +96,28 @@ def test_a_load_written_behind_gets_what_a_load_written_in_turn_gets(tmp_path):
     assert len(tracks) == 29
 
 
-def test_a_batch_refused_by_the_database_behind_is_written_row_by_row(tmp_path):
-    """As in test_catalog_import, a track stored meanwhile takes a position: the batch
-    written behind is refused, its rows are written one by one in the writer's thread,
-    and what it refused is reported once the loader has waited for it."""
-    load(write(tmp_path, "first.csv", csv_text(album_rows(1, tracks=1))))
-    path = write(tmp_path, "more.csv", csv_text(album_rows(1, tracks=3)))
+def loader_reporting():
     report = io.StringIO()
     command = type("Command", (), {"stdout": io.StringIO(), "stderr": OutputWrapper(report)})()
-    loader = CatalogLoader(default_organization(), Report(command))
+    return CatalogLoader(default_organization(), Report(command)), report
+
+
+def backends():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize("stopped", [False, True])
+def test_a_batch_refused_by_the_database_behind_is_written_row_by_row(tmp_path, stopped):
+    """As in test_catalog_import, a track stored meanwhile takes a position: the batch
+    written behind is refused, its rows are written one by one in the writer's thread,
+    and what it refused is reported once the loader has waited for it; ``stopped``: the
+    load was stopped (an exception) while the batch was written, which commits all the
+    same and is reported as the writer closes."""
+    load(write(tmp_path, "first.csv", csv_text(album_rows(1, tracks=1))))
+    path = write(tmp_path, "more.csv", csv_text(album_rows(1, tracks=3)))
+    loader, report = loader_reporting()
     groups, good, failures = loader.validate_batch(list(CsvReader(path)))
     assert failures == []
     Track.objects.create(product=Product.objects.get(), title="Meanwhile", track_number=3,
@@ -112,9 +127,10 @@ def test_a_batch_refused_by_the_database_behind_is_written_row_by_row(tmp_path):
     try:
         loader.write_batch(groups, good)
         assert report.getvalue() == ""  # not yet counted
-        loader.written()
+        if not stopped:
+            loader.written()
     finally:
-        loader.writer.close()
+        loader.stop_writing()
 
     assert report.getvalue() == (
         f"{path}: line 4: /isrc-code: Track with this Product, Volume number and Track number "
@@ -127,3 +143,50 @@ def test_a_batch_refused_by_the_database_behind_is_written_row_by_row(tmp_path):
         (2, "Song 1.2"),
         (3, "Meanwhile"),
     ]
+
+
+@pytest.mark.parametrize("failing", ["writer", "reader"])
+def test_a_load_stopped_by_an_error_leaves_no_thread_nor_connection(tmp_path, failing):
+    """An error in the writer's thread (here a row the database refuses at COMMIT, in a
+    writer given rows nobody validated) is raised by the load; one in the load (a file
+    that cannot be read further) closes the writer."""
+    path = write(tmp_path, "c.csv", csv_text(album_rows(1) + album_rows(2) + album_rows(3)))
+    loader, _ = loader_reporting()
+    threads, connections = set(threading.enumerate()), backends()
+
+    def rows():
+        for number, row in enumerate(CsvReader(path)):
+            if failing == "reader" and number == 5:
+                raise OSError("the disk went away")
+            yield row
+
+    if failing == "writer":
+        loader.write_now = lambda groups, good: 1 / 0
+    with pytest.raises(ZeroDivisionError if failing == "writer" else OSError):
+        for _ in loader.load(rows()):
+            pass
+    assert set(threading.enumerate()) == threads
+    for _ in range(50):  # (the server ends a closed connection's backend a moment later)
+        if backends() == connections:
+            break
+        time.sleep(0.05)
+    assert backends() == connections
+
+
+def test_knowing_whether_a_batch_creates_a_label_reads_no_label(tmp_path):
+    """Stored products updated by rows without a label: the loader tells whether the
+    batch it writes behind creates a label without reading their labels."""
+    load(write(tmp_path, "first.csv", csv_text(album_rows(1) + album_rows(2))))
+    at = HEADER.index("product.label")
+    rows = [row[:at] + row[at + 1 :] for n in (1, 2) for row in album_rows(n, tracks=3,
+            **{"product.name": f"Renamed {n}"})]  # fmt: skip
+    header = HEADER[:at] + HEADER[at + 1 :]
+    path = write(tmp_path, "renamed.csv", csv_text(rows, header=header))
+    loader, report = loader_reporting()
+    loader.batch_size = 3
+    with CaptureQueriesContext(connection) as queries:
+        for _ in loader.load(CsvReader(path)):
+            pass
+    assert report.getvalue() == ""
+    assert loader.counts["products updated"] == 2
+    assert not [q for q in queries.captured_queries if 'FROM "products_label"' in q["sql"]]
