@@ -22,6 +22,9 @@ import uuid
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, router
+from django.db.models.expressions import DatabaseDefault
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
 
 from . import conditions
 
@@ -249,25 +252,30 @@ class FieldVerdicts:
                 for name, messages in self.default_errors.items()
                 if name not in only and name not in exclude
             }
-        for field, verdicts in self.judged(only):
-            if field.name in exclude:
+        values = instance.__dict__
+        for field, name, attname, plain, empty, verdicts in self.judged(only):
+            if name in exclude:
                 continue
-            raw = getattr(instance, field.attname)
-            if field.blank and raw in field.empty_values:
+            raw = values[attname] if plain and attname in values else getattr(instance, attname)
+            if empty is not None and raw in empty:
                 continue  # as Django: an empty value of a blank field is not judged
-            if isinstance(raw, models.expressions.DatabaseDefault):
+            if isinstance(raw, DatabaseDefault):
                 continue
-            given = ahead.get(field.name) if ahead else None
+            given = ahead.get(name) if ahead else None
             if given is not None and given[0] is raw:
                 valid, result = given[1]
             elif verdicts is None:
                 valid, result = _judge(field, raw, instance)
-            else:
-                valid, result = remembered(verdicts, raw, _judge, field, raw, instance)
+            else:  # remembered(), its commonest case first
+                kind = type(raw)
+                verdict = verdicts.get((kind, raw)) if kind in REMEMBERED_TYPES else None
+                if verdict is None:
+                    verdict = remembered(verdicts, raw, _judge, field, raw, instance)
+                valid, result = verdict
             if not valid:
-                errors[field.name] = result
+                errors[name] = result
             elif result is not raw:  # (setting a field to the value it holds does nothing)
-                setattr(instance, field.attname, result)
+                setattr(instance, attname, result)
         if errors:
             raise ValidationError(errors)
 
@@ -277,7 +285,9 @@ class FieldVerdicts:
         ``{name: (value, verdict)}`` (relations are judged with the instance)."""
         if self._prototype is None:
             self._prototype = self.model()
-            self._by_name = {f.name: (f, v) for f, v in self.judged(None) if v is not None}
+            self._by_name = {
+                f[0].name: (f[0], f[-1]) for f in self.judged(None) if f[-1] is not None
+            }
         ahead = {}
         for name, value in attrs.items():
             found = self._by_name.get(name)
@@ -289,19 +299,32 @@ class FieldVerdicts:
 
     def judged(self, only):
         """The fields ``clean_fields`` judges (all, or those named in ``only``), in the
-        model's order, each with the verdicts it remembers (None for a relation): chosen
-        once for each set of fields rows set (a file's rows share their columns)."""
+        model's order, each as ``(field, name, attname, whether its value is the one in
+        the instance's ``__dict__`` (no descriptor of its own, such as a file's), its empty
+        values if it may be blank else None, the verdicts it remembers (None for a
+        relation))``: chosen once for each set of fields rows set (a file's rows share
+        their columns)."""
         key = None if only is None else frozenset(only)
         judged = self._judged.get(key)
         if judged is None:
             judged = [
-                (field, None if field.is_relation else self._seen.setdefault(field.name, {}))
+                (
+                    field,
+                    field.name,
+                    field.attname,
+                    type(getattr(self.model, field.attname, None)) in _PLAIN_DESCRIPTORS,
+                    field.empty_values if field.blank else None,
+                    None if field.is_relation else self._seen.setdefault(field.name, {}),
+                )
                 for field in self.model._meta.fields
                 if not field.generated and (key is None or field.name in key)
             ]
             if len(self._judged) < 100:
                 self._judged[key] = judged
         return judged
+
+
+_PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute)
 
 
 def _judge(field, raw, instance):
