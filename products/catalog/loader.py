@@ -390,13 +390,14 @@ class CatalogLoader:
         product alone), or its list of ``Problem``s."""
         groups = {id(group): group for group in row_groups.values()}.values()
         stored_products = [g.stored.pk for g in groups if g.stored is not None and not g.problems]
-        names = [field.attname for field in Track._meta.concrete_fields]
+        names = _stored_columns(Track)
+        product, isrc, volume, number = map(
+            names.index, ("product_id", "isrc_code", "volume_number", "track_number")
+        )
         stored, positions = {}, {}
         for values in Track.objects.filter(product_id__in=stored_products).values_list(*names):
-            track = dict(zip(names, values, strict=True))
-            stored[(track["product_id"], track["isrc_code"])] = values
-            key = (track["product_id"], track["volume_number"], track["track_number"])
-            positions[key] = track["isrc_code"]
+            stored[(values[product], values[isrc])] = values
+            positions[(values[product], values[volume], values[number])] = values[isrc]
         self.find_languages(row.track.get("audio-language") for row in rows if row.track)
         results, taken, isrcs = {}, {}, {}
         for row in rows:
@@ -513,8 +514,7 @@ class CatalogLoader:
             if action != "unchanged":
                 writes.append(track)
         if writes:
-            unique = ["product", "isrc_code"]
-            upsert(Track, writes, unique, _written_fields(Track, unique))
+            upsert(Track, writes, _TRACK_KEY, _written_fields(Track, _TRACK_KEY))
         for group in groups.values():
             if group.action:
                 done[f"products {group.action}"] += 1
@@ -557,7 +557,10 @@ class CatalogLoader:
             if action != "unchanged":
                 try:
                     with transaction.atomic():
-                        track.save()
+                        if action == "created":
+                            track.save()
+                        else:  # the fields the batch's upsert writes (as it read them)
+                            track.save(update_fields=_written_fields(Track, _TRACK_KEY))
                 except DatabaseError as exc:
                     problem = row.problem(row.track_pointer("isrc-code"), self.refusal(track, exc))
                     failures.append(problem)
@@ -578,6 +581,7 @@ class CatalogLoader:
 
 
 _ABSENT = object()
+_TRACK_KEY = ("product", "isrc_code")  # a track's match in the stored ones
 _ALL = object()  # CatalogLoader.writing: the next batch waits whatever it reads
 
 
@@ -644,6 +648,18 @@ def _action(previous, instance):
         if before.get(attname) != after.get(attname):
             return "updated"
     return "unchanged"
+
+
+@functools.cache
+def _stored_columns(model):
+    """The columns of a stored row an import reads: all but the times Django sets on
+    save, which nothing validates, compares or writes back (a row written one by one is
+    saved with the fields the upsert writes)."""
+    return [
+        field.attname
+        for field in model._meta.concrete_fields
+        if not (getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+    ]
 
 
 @functools.cache

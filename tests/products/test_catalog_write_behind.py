@@ -114,9 +114,13 @@ def test_a_batch_refused_by_the_database_behind_is_written_row_by_row(tmp_path, 
     written behind is refused, its rows are written one by one in the writer's thread,
     and what it refused is reported once the loader has waited for it; ``stopped``: the
     load was stopped (an exception) while the batch was written, which commits all the
-    same and is reported as the writer closes."""
+    same and is reported as the writer closes. The first track's title changes: it is
+    saved on its own too, keeping the time it was created at."""
     load(write(tmp_path, "first.csv", csv_text(album_rows(1, tracks=1))))
-    path = write(tmp_path, "more.csv", csv_text(album_rows(1, tracks=3)))
+    first = Track.objects.get()
+    rows = album_rows(1, tracks=3)
+    rows[0][HEADER.index("title")] = "Song 1.1, remastered"
+    path = write(tmp_path, "more.csv", csv_text(rows))
     loader, report = loader_reporting()
     groups, good, failures = loader.validate_batch(list(CsvReader(path)))
     assert failures == []
@@ -137,12 +141,14 @@ def test_a_batch_refused_by_the_database_behind_is_written_row_by_row(tmp_path, 
         "already exists.\n"
     )
     assert loader.counts["rows failed"] == 1
-    assert (loader.counts["tracks created"], loader.counts["tracks unchanged"]) == (1, 1)
+    assert (loader.counts["tracks created"], loader.counts["tracks updated"]) == (1, 1)
     assert sorted(Track.objects.values_list("track_number", "title")) == [
-        (1, "Song 1.1"),
+        (1, "Song 1.1, remastered"),
         (2, "Song 1.2"),
         (3, "Meanwhile"),
     ]
+    updated = Track.objects.get(pk=first.pk)
+    assert updated.created_at == first.created_at and updated.updated_at > first.updated_at
 
 
 @pytest.mark.parametrize("failing", ["writer", "reader"])
