@@ -281,20 +281,40 @@ class FieldVerdicts:
 
     def judge_ahead(self, attrs):
         """The fields' verdicts on ``attrs`` (field name -> value, as a row sets them),
-        judged before the row's instance is made, in the process reading the file ahead:
-        ``{name: (value, verdict)}`` (relations are judged with the instance)."""
+        judged before the row's instance is made, in the process reading the file ahead
+        (relations are judged with the instance). Packed for the trip to the importing
+        process, where ``given_ahead`` unpacks them: the names of the values a field
+        judged valid as they are (cleaned to an equal value of the same type), and
+        ``{name: (value, verdict)}`` for the others. (Unpickling every verdict cost more
+        than a third of what the importing process spent on a row.)"""
         if self._prototype is None:
             self._prototype = self.model()
             self._by_name = {
                 f[0].name: (f[0], f[-1]) for f in self.judged(None) if f[-1] is not None
             }
-        ahead = {}
+        same, others = [], {}
         for name, value in attrs.items():
             found = self._by_name.get(name)
             if found is not None:
                 field, verdicts = found
                 verdict = remembered(verdicts, value, _judge, field, value, self._prototype)
-                ahead[name] = (value, verdict)
+                valid, result = verdict
+                kind = type(value)
+                if valid and type(result) is kind and kind in _KEPT_TYPES and result == value:
+                    same.append(name)
+                else:
+                    others[name] = (value, verdict)
+        return tuple(same), others
+
+    @staticmethod
+    def given_ahead(judged, attrs):
+        """``judge_ahead``'s verdicts on ``attrs`` (the same values, read back from the
+        same message) as ``clean_fields`` takes them: ``{name: (value, verdict)}``."""
+        same, others = judged
+        ahead = dict(others)
+        for name in same:
+            value = attrs[name]
+            ahead[name] = (value, (True, value))
         return ahead
 
     def judged(self, only):
@@ -325,6 +345,9 @@ class FieldVerdicts:
 
 
 _PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute)
+# Values a field's cleaned value may stand for when equal and of the same type (not so a
+# Decimal, whose exponent equality ignores, nor an aware datetime, whose zone it ignores).
+_KEPT_TYPES = frozenset({str, int, bool, float, list, dict, type(None), datetime.date})
 
 
 def _judge(field, raw, instance):

@@ -57,8 +57,9 @@ class Row:
     # (``CatalogLoader.read_members``).
     product_read: tuple | None = None
     track_read: tuple | None = None
-    # The track's values judged by the model's fields, when read ahead (FieldVerdicts).
-    track_judged: dict | None = None
+    # The track's values judged by the model's fields, when read ahead (FieldVerdicts.
+    # judge_ahead).
+    track_judged: tuple | None = None
 
     def problem(self, pointer, message):
         return Problem(self.file, self.where, pointer, message, self.location)

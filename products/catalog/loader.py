@@ -452,7 +452,11 @@ class CatalogLoader:
             track.audio_language = found
         track._import_previous = previous
         only = None if values is not None else {*attrs, "product", "audio_language"}
-        problems = self.tracks.clean(track, ("product", "audio_language"), only, row.track_judged)
+        if row.track_judged is not None:
+            ahead = self.tracks.verdicts.given_ahead(row.track_judged, attrs)
+        else:
+            ahead = None
+        problems = self.tracks.clean(track, ("product", "audio_language"), only, ahead)
         return _at(pointer, problems), track
 
     def unique(self, row, group, track, positions, taken, isrcs):

@@ -85,7 +85,9 @@ def test_verdicts_judged_ahead_are_those_judged_on_the_instance():
     instance, errors included; a field no longer holding the value judged is judged."""
     verdicts = FieldVerdicts(Track, exclude=["length"])
     attrs = {"title": "x" * 300, "isrc_code": "ESA112310001", "artist": ["A"], "bpm": 90.5}
-    ahead = pickle.loads(pickle.dumps((attrs, verdicts.judge_ahead(attrs))))
+    attrs, judged = pickle.loads(pickle.dumps((attrs, verdicts.judge_ahead(attrs))))
+    ahead = (attrs, verdicts.given_ahead(judged, attrs))
+    assert judged[0] == ("isrc_code", "artist", "bpm")  # valid as they are: their names
 
     def errors(values, ahead=None):
         track = Track(**values, volume_number=1, track_number=1)
