@@ -274,9 +274,9 @@ class CatalogLoader:
         names = [field.attname for field in Product._meta.concrete_fields]
         stored = {
             values[names.index("upc_code")]: values
-            for values in Product.objects.filter(upc_code__in=upcs).values_list(
-                *names, "label__organization_id"
-            )
+            for values in Product.objects.filter(upc_code__in=upcs)
+            .order_by()
+            .values_list(*names, "label__organization_id")
         }
         self.find_languages(
             group.members.get("language") for group in groups.values() if not group.problems
@@ -395,7 +395,10 @@ class CatalogLoader:
             names.index, ("product_id", "isrc_code", "volume_number", "track_number")
         )
         stored, positions = {}, {}
-        for values in Track.objects.filter(product_id__in=stored_products).values_list(*names):
+        # Unordered: ordered by id (the models' order), PostgreSQL, whose statistics lag
+        # behind a bulk load, walked the whole primary key for each batch.
+        wanted = Track.objects.filter(product_id__in=stored_products).order_by()
+        for values in wanted.values_list(*names):
             stored[(values[product], values[isrc])] = values
             positions[(values[product], values[volume], values[number])] = values[isrc]
         self.find_languages(row.track.get("audio-language") for row in rows if row.track)
