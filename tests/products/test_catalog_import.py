@@ -9,6 +9,8 @@ import textwrap
 import pytest
 from django.core.management import CommandError, call_command
 from django.core.management.base import OutputWrapper
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from stdnum import ean
 
 from config.reporting import Report
@@ -146,10 +148,20 @@ def test_a_second_run_changes_nothing_and_a_changed_row_updates(tmp_path):
     load(path)
     created = {track.pk: track.updated_at for track in Track.objects.all()}
 
-    out, _ = load(path)
+    with CaptureQueriesContext(connection) as queries:
+        out, _ = load(path)
     assert "products: 0 created, 0 updated, 1 unchanged" in out
     assert "tracks: 0 created, 0 updated, 3 unchanged" in out
     assert {track.pk: track.updated_at for track in Track.objects.all()} == created
+    # The stored rows are read unordered: ordered by id, PostgreSQL walked the primary
+    # key for each batch when its statistics lagged behind a load.
+    stored = [
+        q["sql"]
+        for q in queries.captured_queries
+        if " IN (" in q["sql"]
+        and ('FROM "products_product"' in q["sql"] or 'FROM "tracks_track"' in q["sql"])
+    ]
+    assert len(stored) == 2 and not [sql for sql in stored if "ORDER BY" in sql]
 
     rows = album_rows(1)
     rows[1][HEADER.index("title")] = "Song renamed"
