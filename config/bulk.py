@@ -268,7 +268,7 @@ def upsert(model, instances, unique_fields, update_fields):
         if field.primary_key:
             continue
         columns.append(field.column)
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        if set_on_save(field):
             readers.append(lambda instance, now=now: now)
         elif isinstance(field, models.JSONField) and field.encoder is None:
             readers.append(_json_reader(field.attname))
@@ -295,6 +295,11 @@ def upsert(model, instances, unique_fields, update_fields):
             f"ON CONFLICT ({keys}) DO UPDATE SET {updates}"
         )
         cursor.execute(f"TRUNCATE {stage}")
+
+
+def set_on_save(field):
+    """Whether Django sets ``field`` to the time on save (``auto_now``, ``auto_now_add``)."""
+    return getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
 
 
 def _json_reader(attname):

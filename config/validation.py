@@ -290,7 +290,9 @@ class FieldVerdicts:
         if self._prototype is None:
             self._prototype = self.model()
             self._by_name = {
-                f[0].name: (f[0], f[-1]) for f in self.judged(None) if f[-1] is not None
+                name: (field, verdicts)
+                for field, name, *_, verdicts in self.judged(None)
+                if verdicts is not None
             }
         same, others = [], {}
         for name, value in attrs.items():

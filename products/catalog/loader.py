@@ -28,7 +28,7 @@ from collections import Counter
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
-from config.bulk import RowValidator, WriteBehind, upsert
+from config.bulk import RowValidator, WriteBehind, set_on_save, upsert
 from config.jsonapi.relations import Relationship
 from tracks.models import Track
 from tracks.serializers import TrackSerializer
@@ -173,15 +173,13 @@ class CatalogLoader:
     def stop_writing(self):
         """Close the writer, counting and reporting first what the batch it is writing
         did (a load stopped by an exception: that batch commits all the same)."""
-        writer, self.writer = self.writer, None
-        if writer is None:
+        if self.writer is None:
             return
         try:
-            if self.writing is not None:
-                self.writing = None
-                with contextlib.suppress(Exception):  # the load's own exception stands
-                    self.count(writer.wait())
+            with contextlib.suppress(Exception):  # the load's own exception stands
+                self.written()
         finally:
+            writer, self.writer = self.writer, None
             writer.close()
 
     def count(self, outcome):
@@ -662,11 +660,7 @@ def _stored_columns(model):
     """The columns of a stored row an import reads: all but the times Django sets on
     save, which nothing validates, compares or writes back (a row written one by one is
     saved with the fields the upsert writes)."""
-    return [
-        field.attname
-        for field in model._meta.concrete_fields
-        if not (getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
-    ]
+    return [field.attname for field in model._meta.concrete_fields if not set_on_save(field)]
 
 
 @functools.cache
