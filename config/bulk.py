@@ -55,6 +55,11 @@ class RowValidator:
             signals.pre_init.has_listeners(self.model)
             or signals.post_init.has_listeners(self.model)
         )
+        self._foreign_keys = {  # name -> (field, its model, the related field's attname)
+            field.name: (field, field.related_model, field.target_field.attname)
+            for field in self.model._meta.concrete_fields
+            if field.many_to_one and not router.routers
+        }
 
     def read(self, values):
         """``values`` (attribute member -> value) read by the serializer's fields, as the
@@ -112,6 +117,21 @@ class RowValidator:
         instance._state = ModelState()
         instance._state.adding = False
         return instance
+
+    def relate(self, instance, name, related):
+        """``setattr(instance, name, related)`` for the foreign key ``name`` and an
+        instance of its model, as the descriptor sets it (the key's value, the related
+        instance cached) without the checks it makes for every row: that ``related`` is of
+        the key's model (checked here, more cheaply) and, with no database router
+        configured, that both are on the default database (which they are: those rows'
+        ``_state.db`` is left unset)."""
+        found = self._foreign_keys.get(name)
+        if found is None or type(related) is not found[1]:
+            setattr(instance, name, related)
+            return
+        field, _, target = found
+        instance.__dict__[field.attname] = getattr(related, target)
+        field.set_cached_value(instance, related)
 
     def clean(self, instance, loaded=(), only=None, ahead=None):
         """The model's validation of ``instance`` short of uniqueness, as the API's write
@@ -263,17 +283,23 @@ def upsert(model, instances, unique_fields, update_fields):
         return
     meta = model._meta
     now = timezone.now()
-    columns, readers = [], []
+    # A row is its instance's values as one C call makes the tuple of them, the times set
+    # on save last, then each JSON value dumped in its place.
+    columns, attnames, stamped, dumped = [], [], [], []
     for field in meta.concrete_fields:
         if field.primary_key:
             continue
-        columns.append(field.column)
         if set_on_save(field):
-            readers.append(lambda instance, now=now: now)
-        elif isinstance(field, models.JSONField) and field.encoder is None:
-            readers.append(_json_reader(field.attname))
-        else:
-            readers.append(operator.attrgetter(field.attname))
+            stamped.append(field.column)
+            continue
+        if isinstance(field, models.JSONField) and field.encoder is None:
+            dumped.append(len(columns))
+        columns.append(field.column)
+        attnames.append(field.attname)
+    columns += stamped
+    getter = operator.itemgetter(*attnames)  # (of one name, gives its value alone)
+    values = getter if len(attnames) > 1 else lambda row: (getter(row),)
+    stamps = [now] * len(stamped)
     quote = connection.ops.quote_name
     table, stage = quote(meta.db_table), quote(f"upsert_{meta.db_table}")
     names = ", ".join(quote(column) for column in columns)
@@ -289,7 +315,14 @@ def upsert(model, instances, unique_fields, update_fields):
         )
         with cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
             for instance in instances:
-                copy.write_row([read(instance) for read in readers])
+                try:
+                    row = [*values(instance.__dict__), *stamps]
+                except KeyError:  # a value deferred, or not set yet
+                    row = [*(getattr(instance, attname) for attname in attnames), *stamps]
+                for index in dumped:
+                    if row[index] is not None:
+                        row[index] = jsoncodec.dumps(row[index]).decode()
+                copy.write_row(row)
         cursor.execute(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} "
             f"ON CONFLICT ({keys}) DO UPDATE SET {updates}"
@@ -300,11 +333,3 @@ def upsert(model, instances, unique_fields, update_fields):
 def set_on_save(field):
     """Whether Django sets ``field`` to the time on save (``auto_now``, ``auto_now_add``)."""
     return getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-
-
-def _json_reader(attname):
-    def read(instance):
-        value = instance.__dict__[attname]
-        return None if value is None else jsoncodec.dumps(value).decode()
-
-    return read

@@ -315,7 +315,7 @@ class CatalogLoader:
             if isinstance(found, str):
                 group.problems.append((row.product_pointer("label"), found))
             else:
-                instance.label = found
+                self.products.relate(instance, "label", found)
         language = members.get("language", _ABSENT)
         if language is _ABSENT and instance.pk is not None:
             return
@@ -323,7 +323,7 @@ class CatalogLoader:
         if isinstance(found, str):
             group.problems.append((row.product_pointer("language"), found))
         else:
-            instance.language = found
+            self.products.relate(instance, "language", found)
 
     def label(self, given):
         """The organization's label ``given`` names (``{"name": ...}``, created when
@@ -445,12 +445,12 @@ class CatalogLoader:
             previous = dict(track.__dict__)
             for name, value in attrs.items():
                 setattr(track, name, value)
-        track.product = product
+        self.tracks.relate(track, "product", product)
         if "audio-language" in members or values is None:
             found = self.language(members.get("audio-language"))
             if isinstance(found, str):
                 return [(pointer("audio-language"), found)], None
-            track.audio_language = found
+            self.tracks.relate(track, "audio_language", found)
         track._import_previous = previous
         only = None if values is not None else {*attrs, "product", "audio_language"}
         if row.track_judged is not None:
@@ -510,10 +510,10 @@ class CatalogLoader:
                 update_fields=_written_fields(Product, ["upc_code"]),
             )
         writes = []
-        for _row, _group, track in tracks:
+        for _row, group, track in tracks:
             if track is None:
                 continue
-            track.product = track.product  # the product's id, now that it has one
+            self.tracks.relate(track, "product", group.instance)  # its id, now it has one
             action = _action(track._import_previous, track)
             done[f"tracks {action}"] += 1
             if action != "unchanged":
@@ -557,7 +557,7 @@ class CatalogLoader:
                 continue
             if track is None:
                 continue
-            track.product = track.product
+            self.tracks.relate(track, "product", group.instance)
             action = _action(track._import_previous, track)
             if action != "unchanged":
                 try:

@@ -9,8 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from stdnum import isrc
 
-from config.bulk import RowValidator, custom_plans, fewer_collections
+from config.bulk import RowValidator, custom_plans, fewer_collections, set_on_save, upsert
 from config.validation import FieldVerdicts
+from products.models import Language
+from tests.factories import make_product, make_track
 from tracks.models import Track
 from tracks.serializers import TrackSerializer
 from tracks.validators import normalize_isrc, validate_isrc
@@ -99,3 +101,49 @@ def test_verdicts_judged_ahead_are_those_judged_on_the_instance():
     assert errors({**ahead[0], "title": "ok", "artist": []}, ahead[1]) == {
         "artist": ["This field cannot be blank."]
     }
+
+
+@pytest.mark.django_db
+def test_a_row_is_related_as_the_descriptor_relates_it(django_assert_num_queries):
+    """``relate`` sets a foreign key as assigning it does: the key's value and the related
+    instance; an instance of another model is refused as assignment refuses it."""
+    rows = RowValidator(TrackSerializer)
+    product, english = make_product(), Language.objects.get(code="en")
+    track = rows.new({"title": "T"})
+
+    rows.relate(track, "product", product)
+    rows.relate(track, "audio_language", english)
+
+    assert (track.product_id, track.audio_language_id) == (product.pk, "en")
+    with django_assert_num_queries(0):
+        assert track.product is product
+        assert track.audio_language is english
+    with pytest.raises(ValueError, match='must be a "Product" instance'):
+        rows.relate(track, "product", english)
+
+
+@pytest.mark.django_db
+def test_upsert_inserts_new_rows_and_updates_the_ones_it_clashes_with():
+    stored = make_track(artist=["Old"], title="Old title")
+    created_at = stored.created_at
+    rows = RowValidator(TrackSerializer)
+    columns = [f.attname for f in Track._meta.concrete_fields if not set_on_save(f)]
+    changed = rows.stored(columns, Track.objects.values_list(*columns).get(pk=stored.pk))
+    changed.title, changed.artist = "New title", ["New", "Guest"]
+    new = rows.new({"title": "Added", "isrc_code": "QZA110000001", "artist": ["A"]})
+    new.volume_number, new.track_number = 1, 99
+    rows.relate(new, "product", stored.product)
+    rows.relate(new, "audio_language", Language.objects.get(code="en"))
+
+    upsert(Track, [changed, new], ["product", "isrc_code"], ["title", "artist", "updated_at"])
+
+    stored.refresh_from_db()
+    assert (stored.title, stored.artist, stored.created_at) == (
+        "New title",
+        ["New", "Guest"],
+        created_at,
+    )
+    assert stored.updated_at > created_at
+    added = Track.objects.get(isrc_code="QZA110000001")
+    assert (added.title, added.artist, added.product_id) == ("Added", ["A"], stored.product_id)
+    assert added.created_at is not None
