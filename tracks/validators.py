@@ -32,7 +32,10 @@ ISRC_PATTERN = separated(*["[A-Za-z]"] * 2, *["[A-Za-z0-9]"] * 3, *["[0-9]"] * 7
 
 @describe({"format": "isrc", "pattern": ISRC_PATTERN, "example": "ESA112310001"})
 def validate_isrc(value):
-    problem = _remembered_isrc_problem(value) if isinstance(value, str) else _isrc_problem(value)
+    if isinstance(value, str) and _COMPACT_ISRC.fullmatch(value):
+        problem = _country_problem(value[:2])
+    else:
+        problem = _isrc_problem(value)
     if problem is not None:
         raise ValidationError(f"ISRC code is not valid: {problem}", "invalid_isrc")
 
@@ -46,9 +49,12 @@ def _isrc_problem(value):
     return None
 
 
-# The same code is validated twice on a write, by the serializer's field and by the
-# model's: the last few verdicts are remembered (they depend on the value alone).
-_remembered_isrc_problem = functools.lru_cache(maxsize=64)(_isrc_problem)
+@functools.cache
+def _country_problem(country):
+    """python-stdnum's verdict on every ISRC in compact form (``_COMPACT_ISRC``) of
+    ``country``: for those, its length and format hold, and its verdict depends on the
+    country code alone (at most 676 of them)."""
+    return _isrc_problem(f"{country}AAA0000000")
 
 
 @describe(NAMES)

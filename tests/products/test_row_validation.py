@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from stdnum import isrc
+from stdnum.exceptions import ValidationError as StdnumError
 
 from config.bulk import RowValidator, custom_plans, fewer_collections, set_on_save, upsert
 from config.validation import FieldVerdicts
@@ -24,6 +25,21 @@ from tracks.validators import normalize_isrc, validate_isrc
 )
 def test_an_isrc_is_normalised_as_python_stdnum_compacts_it(code):
     assert normalize_isrc(code) == isrc.compact(code)
+
+
+@pytest.mark.parametrize(
+    "code", ["ESA112310001", "QZA110000001", "AAA112310001", "XXA112310001", "ES0000000000"]
+)
+def test_an_isrc_in_compact_form_gets_python_stdnums_verdict(code):
+    """A compact code's verdict is told by its country alone: it is stdnum's own."""
+    try:
+        isrc.validate(code)
+    except StdnumError as exc:
+        with pytest.raises(ValidationError) as failure:
+            validate_isrc(code)
+        assert failure.value.messages == [f"ISRC code is not valid: {exc.message}"]
+    else:
+        validate_isrc(code)
 
 
 def test_an_isrc_judged_again_gets_the_same_verdict():
