@@ -16,7 +16,7 @@ import operator
 from concurrent.futures import ThreadPoolExecutor
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connections, models, router
+from django.db import DEFAULT_DB_ALIAS, connections, models, router
 from django.db.models import signals
 from django.db.models.base import Model, ModelState
 from django.utils import timezone
@@ -55,10 +55,11 @@ class RowValidator:
             signals.pre_init.has_listeners(self.model)
             or signals.post_init.has_listeners(self.model)
         )
+        routers_relate = any(hasattr(r, "allow_relation") for r in router.routers)
         self._foreign_keys = {  # name -> (field, its model, the related field's attname)
             field.name: (field, field.related_model, field.target_field.attname)
             for field in self.model._meta.concrete_fields
-            if field.many_to_one and not router.routers
+            if field.many_to_one and not routers_relate
         }
 
     def read(self, values):
@@ -121,12 +122,18 @@ class RowValidator:
     def relate(self, instance, name, related):
         """``setattr(instance, name, related)`` for the foreign key ``name`` and an
         instance of its model, as the descriptor sets it (the key's value, the related
-        instance cached) without the checks it makes for every row: that ``related`` is of
-        the key's model (checked here, more cheaply) and, with no database router
-        configured, that both are on the default database (which they are: those rows'
-        ``_state.db`` is left unset)."""
+        instance cached) without the checks it makes for every row: that ``related`` is
+        of the key's model (checked here, more cheaply) and that the routers allow the
+        relation, which they do when none has a say (no ``allow_relation``) and both
+        rows are on the default database (``instance`` not placed yet: the descriptor
+        would place it on ``related``'s, where saving it unplaced puts it too)."""
         found = self._foreign_keys.get(name)
-        if found is None or type(related) is not found[1]:
+        if (
+            found is None
+            or type(related) is not found[1]
+            or instance._state.db is not None
+            or related._state.db not in (None, DEFAULT_DB_ALIAS)
+        ):
             setattr(instance, name, related)
             return
         field, _, target = found

@@ -74,14 +74,9 @@ def _judge(condition):
 
         return judge
     if isinstance(condition, tuple):
-        path, expected = condition
-        name, _, lookup = path.partition(LOOKUP_SEP)
-        return lambda instance: _lookup(instance, name, lookup or "exact", expected, path)
+        return _lookup(*condition)
 
-    def undecidable(instance):
-        raise Undecidable(condition)
-
-    return undecidable
+    return _undecidable(condition)
 
 
 def _fields(condition):
@@ -108,23 +103,34 @@ def _any(results):
     return None if None in results else False
 
 
-def _lookup(instance, name, lookup, expected, path):
-    value = _field_value(instance, name)
+def _lookup(path, expected):
+    """A function deciding the lookup ``path`` (``field__lookup``) with ``expected``: what
+    does not depend on the row (the field, a regular expression) is found once."""
+    name, _, lookup = path.partition(LOOKUP_SEP)
+    lookup = lookup or "exact"
+    read = _reader(name)
     if lookup == "isnull":
-        return (value is None) is bool(expected)
+        return lambda instance: (read(instance) is None) is bool(expected)
     if lookup == "exact" and expected is None:  # Django's spelling of isnull
-        return value is None
-    expected = _operand(instance, expected)
-    if value is None:
-        return None  # a comparison with NULL is unknown
-    if lookup == "in":
-        if not isinstance(expected, (list, tuple)) or None in expected:
-            raise Undecidable(path)
-        return any(_compare(value, "exact", item) for item in expected)
-    if lookup == "range":
-        low, high = expected
-        return _compare(value, "gte", low) and _compare(value, "lte", high)
-    return _compare(value, lookup, expected)
+        return lambda instance: read(instance) is None
+    if lookup == "regex" and isinstance(expected, str):
+        expected = re.compile(expected)
+    operand = _operand(expected)
+
+    def judge(instance):
+        value, wanted = read(instance), operand(instance)
+        if value is None:
+            return None  # a comparison with NULL is unknown
+        if lookup == "in":
+            if not isinstance(wanted, (list, tuple)) or None in wanted:
+                raise Undecidable(path)
+            return any(_compare(value, "exact", item) for item in wanted)
+        if lookup == "range":
+            low, high = wanted
+            return _compare(value, "gte", low) and _compare(value, "lte", high)
+        return _compare(value, lookup, wanted)
+
+    return judge
 
 
 def _compare(value, lookup, expected):
@@ -133,9 +139,9 @@ def _compare(value, lookup, expected):
         return None
     if lookup == "regex":
         # Python's $ also matches before a final newline, POSIX's does not.
-        if kind != "text" or not isinstance(expected, str) or "\n" in value:
+        if kind != "text" or not isinstance(expected, re.Pattern) or "\n" in value:
             raise Undecidable(lookup)
-        return re.search(expected, value) is not None
+        return expected.search(value) is not None
     if _kind(expected) != kind:
         raise Undecidable(lookup)
     if lookup == "exact":
@@ -157,34 +163,64 @@ def _compare(value, lookup, expected):
 
 
 def _kind(value):
+    kind = _KIND_OF_TYPE.get(type(value))
+    if kind is not None:
+        return kind
     for types, kind in _KINDS:
         if isinstance(value, types):
             return kind
     raise Undecidable(type(value).__name__)
 
 
-def _field_value(instance, name):
-    if name == "pk":
-        return instance.pk
+_KIND_OF_TYPE = {types: kind for types, kind in _KINDS if isinstance(types, type)} | {
+    kind_type: kind for types, kind in _KINDS if isinstance(types, tuple) for kind_type in types
+}
+
+
+def _reader(name):
+    """A function giving an instance's value of the field ``name`` as the database
+    receives it (a code normalised, a number converted), the field found once per model."""
+    fields = {}  # model -> the field
+
+    def read(instance):
+        if name == "pk":
+            return instance.pk
+        field = fields.get(type(instance))
+        if field is None:
+            field = fields[type(instance)] = _field(instance, name)
+        try:
+            return field.get_prep_value(getattr(instance, field.attname))
+        except (TypeError, ValueError, ValidationError) as exc:
+            raise Undecidable(name) from exc
+
+    return read
+
+
+def _field(instance, name):
     try:
         field = instance._meta.get_field(name)
     except FieldDoesNotExist as exc:
         raise Undecidable(name) from exc
     if not field.concrete or field.many_to_many:
         raise Undecidable(name)
-    try:  # the value as the database receives it (a code normalised, a number converted)
-        return field.get_prep_value(getattr(instance, field.attname))
-    except (TypeError, ValueError, ValidationError) as exc:
-        raise Undecidable(name) from exc
+    return field
 
 
-def _operand(instance, expected):
+def _operand(expected):
+    """A function giving the value ``expected`` stands for in a row."""
     if isinstance(expected, F):
         if LOOKUP_SEP in expected.name:
-            raise Undecidable(expected.name)  # a join
-        return _field_value(instance, expected.name)
+            return _undecidable(expected.name)  # a join
+        return _reader(expected.name)
     if isinstance(expected, Value):
-        return expected.value
+        return lambda instance: expected.value
     if hasattr(expected, "resolve_expression"):
-        raise Undecidable(expected)
-    return expected
+        return _undecidable(expected)
+    return lambda instance: expected
+
+
+def _undecidable(reason):
+    def undecidable(instance):
+        raise Undecidable(reason)
+
+    return undecidable

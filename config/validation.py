@@ -18,6 +18,8 @@ a value a field has already judged.
 
 import datetime
 import decimal
+import functools
+import operator
 import uuid
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -200,20 +202,20 @@ class FieldVerdicts:
         checks = self._checks.get(type(instance))
         if checks is None:
             checks = self._checks[type(instance)] = [
-                (entry, *self._condition(entry[1].condition, instance._meta))
+                (entry, entry[2], *self._condition(entry[1].condition, instance._meta))
                 for entry in check_constraints(instance)
             ]
         values = instance.__dict__
         unsettled = []
-        for entry, attnames, decided in checks:
-            if not entry[2].isdisjoint(exclude):
+        for entry, fields, get, decided in checks:
+            if not fields.isdisjoint(exclude):
                 continue
-            if len(attnames) == 1:
-                value = values.get(attnames[0])
-                kinds, judged = (type(value),), (value,)
-            else:
-                judged = tuple(map(values.get, attnames))
-                kinds = tuple(map(type, judged))
+            try:
+                judged = get(values)
+            except KeyError:  # a value not in __dict__ (deferred, or a descriptor's own)
+                unsettled.append(entry)
+                continue
+            kinds = tuple(map(type, judged))
             if not REMEMBERED_TYPES.issuperset(kinds):
                 unsettled.append(entry)
                 continue
@@ -231,14 +233,18 @@ class FieldVerdicts:
         return unsettled
 
     def _condition(self, condition, meta):
-        """The attnames ``condition`` reads, and its remembered verdicts."""
+        """A function giving the values of the attnames ``condition`` reads (a tuple),
+        and its remembered verdicts."""
         plan = self._conditions.get(id(condition))
         if plan is None:
-            attnames = tuple(
+            attnames = [
                 meta.pk.attname if name == "pk" else meta.get_field(name).attname
                 for name in sorted(conditions.referenced_fields(condition))
-            )
-            plan = self._conditions[id(condition)] = (attnames, {})
+            ]
+            get = operator.itemgetter(*attnames)
+            if len(attnames) == 1:  # (itemgetter gives one value alone)
+                get = functools.partial(_alone, get)
+            plan = self._conditions[id(condition)] = (get, {})
         return plan
 
     def clean_fields(self, instance, exclude, only=None, ahead=None):
@@ -350,6 +356,10 @@ _PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute)
 # Values a field's cleaned value may stand for when equal and of the same type (not so a
 # Decimal, whose exponent equality ignores, nor an aware datetime, whose zone it ignores).
 _KEPT_TYPES = frozenset({str, int, bool, float, list, dict, type(None), datetime.date})
+
+
+def _alone(get, values):
+    return (get(values),)
 
 
 def _judge(field, raw, instance):

@@ -122,8 +122,15 @@ class Track(TimeStampedModel):
     director = credit_list("director")
     audio16bits = models.BooleanField(default=False, editable=False)
     audio24bits = models.BooleanField(default=False, editable=False)
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="tracks")
-    audio_language = models.ForeignKey(Language, on_delete=models.PROTECT, related_name="+")
+    # Indexed by the uniqueness rules (product first) and by ``track_audio_language``: Django's
+    # own indexes would be one the first serves and one for LIKE on a code, each updated
+    # on every track written.
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="tracks", db_index=False
+    )
+    audio_language = models.ForeignKey(
+        Language, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     # Audius metadata (see the class docstring for how it is stored).
     description = models.TextField(null=True, blank=True, max_length=1000)
@@ -181,6 +188,7 @@ class Track(TimeStampedModel):
 
     class Meta:
         ordering = ["id"]
+        indexes = [models.Index(fields=["audio_language"], name="track_audio_language")]
         constraints = [
             models.UniqueConstraint(fields=["product", "isrc_code"], name="track_isrc_per_product"),
             models.UniqueConstraint(
