@@ -12,7 +12,6 @@ checks it per batch, and the database's constraints back it.
 
 import contextlib
 import gc
-import operator
 from concurrent.futures import ThreadPoolExecutor
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -25,7 +24,7 @@ from rest_framework.exceptions import ValidationError
 from . import jsoncodec
 from .jsonapi.exceptions import member_errors
 from .jsonapi.serializers import member_error, model_errors, required
-from .validation import FieldVerdicts, clean_for_write, remembered
+from .validation import FieldVerdicts, clean_for_write, remembered, tuple_getter
 
 
 class RowValidator:
@@ -55,11 +54,10 @@ class RowValidator:
             signals.pre_init.has_listeners(self.model)
             or signals.post_init.has_listeners(self.model)
         )
-        routers_relate = any(hasattr(r, "allow_relation") for r in router.routers)
         self._foreign_keys = {  # name -> (field, its model, the related field's attname)
             field.name: (field, field.related_model, field.target_field.attname)
             for field in self.model._meta.concrete_fields
-            if field.many_to_one and not routers_relate
+            if field.many_to_one and _unrouted(self.model, field.related_model)
         }
 
     def read(self, values):
@@ -124,9 +122,10 @@ class RowValidator:
         instance of its model, as the descriptor sets it (the key's value, the related
         instance cached) without the checks it makes for every row: that ``related`` is
         of the key's model (checked here, more cheaply) and that the routers allow the
-        relation, which they do when none has a say (no ``allow_relation``) and both
-        rows are on the default database (``instance`` not placed yet: the descriptor
-        would place it on ``related``'s, where saving it unplaced puts it too)."""
+        relation, which they do when they send both models' writes to the default
+        database and none has a say on relations (``_unrouted``), and both rows are on
+        the default database (``instance`` not placed yet: the descriptor would place it
+        on ``related``'s, where saving it unplaced puts it too)."""
         found = self._foreign_keys.get(name)
         if (
             found is None
@@ -160,6 +159,14 @@ class RowValidator:
         return [
             (path.lstrip("/"), str(message)) for path, message in member_errors(detail, self.schema)
         ]
+
+
+def _unrouted(*models):
+    """Whether the routers leave relations between ``models`` to Django's default: both
+    written to the default database, and no router's ``allow_relation``."""
+    return not any(hasattr(r, "allow_relation") for r in router.routers) and all(
+        router.db_for_write(model) == DEFAULT_DB_ALIAS for model in models
+    )
 
 
 def _read(field, value):
@@ -304,8 +311,7 @@ def upsert(model, instances, unique_fields, update_fields):
         columns.append(field.column)
         attnames.append(field.attname)
     columns += stamped
-    getter = operator.itemgetter(*attnames)  # (of one name, gives its value alone)
-    values = getter if len(attnames) > 1 else lambda row: (getter(row),)
+    values = tuple_getter(attnames)
     stamps = [now] * len(stamped)
     quote = connection.ops.quote_name
     table, stage = quote(meta.db_table), quote(f"upsert_{meta.db_table}")

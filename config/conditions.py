@@ -113,8 +113,13 @@ def _lookup(path, expected):
         return lambda instance: (read(instance) is None) is bool(expected)
     if lookup == "exact" and expected is None:  # Django's spelling of isnull
         return lambda instance: read(instance) is None
-    if lookup == "regex" and isinstance(expected, str):
-        expected = re.compile(expected)
+    if lookup == "regex":
+        pattern = expected.value if isinstance(expected, Value) else expected
+        if isinstance(pattern, str):
+            try:
+                expected = re.compile(pattern)
+            except re.error:  # a pattern of PostgreSQL's that Python does not read
+                return _undecidable(path)
     operand = _operand(expected)
 
     def judge(instance):

@@ -18,7 +18,6 @@ a value a field has already judged.
 
 import datetime
 import decimal
-import functools
 import operator
 import uuid
 
@@ -241,10 +240,7 @@ class FieldVerdicts:
                 meta.pk.attname if name == "pk" else meta.get_field(name).attname
                 for name in sorted(conditions.referenced_fields(condition))
             ]
-            get = operator.itemgetter(*attnames)
-            if len(attnames) == 1:  # (itemgetter gives one value alone)
-                get = functools.partial(_alone, get)
-            plan = self._conditions[id(condition)] = (get, {})
+            plan = self._conditions[id(condition)] = (tuple_getter(attnames), {})
         return plan
 
     def clean_fields(self, instance, exclude, only=None, ahead=None):
@@ -358,8 +354,15 @@ _PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute)
 _KEPT_TYPES = frozenset({str, int, bool, float, list, dict, type(None), datetime.date})
 
 
-def _alone(get, values):
-    return (get(values),)
+def tuple_getter(keys):
+    """A function giving the tuple of a mapping's values at ``keys``, in one C call
+    (``operator.itemgetter``, which gives the value alone for one key, and needs one)."""
+    if len(keys) > 1:
+        return operator.itemgetter(*keys)
+    if keys:
+        get = operator.itemgetter(*keys)
+        return lambda values: (get(values),)
+    return lambda values: ()
 
 
 def _judge(field, raw, instance):

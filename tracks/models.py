@@ -122,9 +122,9 @@ class Track(TimeStampedModel):
     director = credit_list("director")
     audio16bits = models.BooleanField(default=False, editable=False)
     audio24bits = models.BooleanField(default=False, editable=False)
-    # Indexed by the uniqueness rules (product first) and by ``track_audio_language``: Django's
-    # own indexes would be one the first serves and one for LIKE on a code, each updated
-    # on every track written.
+    # No index of Django's on either: the uniqueness rules' indexes start with the product
+    # and serve a lookup by it, and the language has ``track_audio_language`` (without the
+    # LIKE index Django adds for a text key); each index costs every track written.
     product = models.ForeignKey(
         Product, on_delete=models.PROTECT, related_name="tracks", db_index=False
     )

@@ -150,7 +150,12 @@ class JSONField(serializers.JSONField):
     """
 
     def to_internal_value(self, data):
-        if not self.binary and type(data) is list and all(type(item) is str for item in data):
+        if (
+            not self.binary
+            and self.encoder is None
+            and type(data) is list
+            and all(type(item) is str for item in data)
+        ):
             return data  # (a list of strings, which DRF's check, a json.dumps, would pass)
         return super().to_internal_value(data)
 
