@@ -177,19 +177,21 @@ def _kind(value):
     raise Undecidable(type(value).__name__)
 
 
-_KIND_OF_TYPE = {types: kind for types, kind in _KINDS if isinstance(types, type)} | {
-    kind_type: kind for types, kind in _KINDS if isinstance(types, tuple) for kind_type in types
+_KIND_OF_TYPE = {  # the kinds of the types themselves (a subclass: _kind's loop)
+    kind_type: kind
+    for types, kind in _KINDS
+    for kind_type in (types if isinstance(types, tuple) else (types,))
 }
 
 
 def _reader(name):
     """A function giving an instance's value of the field ``name`` as the database
     receives it (a code normalised, a number converted), the field found once per model."""
+    if name == "pk":
+        return lambda instance: instance.pk
     fields = {}  # model -> the field
 
     def read(instance):
-        if name == "pk":
-            return instance.pk
         field = fields.get(type(instance))
         if field is None:
             field = fields[type(instance)] = _field(instance, name)

@@ -181,7 +181,7 @@ class FieldVerdicts:
     def __init__(self, model, exclude=()):
         self._seen = {}
         self._judged = {}  # frozenset of the fields set (None: all) -> see judged()
-        self._conditions = {}  # id(condition) -> (the attnames it reads, its verdicts)
+        self._conditions = {}  # id(condition) -> (the getter of its values, its verdicts)
         self._checks = {}  # model -> its check constraints, with their conditions' plans
         self._prototype = self._by_name = None  # see judge_ahead
         self.model = model
