@@ -15,7 +15,7 @@ import gc
 from concurrent.futures import ThreadPoolExecutor
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DEFAULT_DB_ALIAS, connections, models, router
+from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
 from django.db.models import signals
 from django.db.models.base import Model, ModelState
 from django.utils import timezone
@@ -281,10 +281,7 @@ def upsert(model, instances, unique_fields, update_fields):
     not read back.
 
     On PostgreSQL the rows are streamed with COPY into a temporary table, then moved
-    with one statement: Django's ``bulk_create`` prepares every value of every row in
-    Python (``pre_save``, ``get_db_prep_save``), the slowest part of a bulk load. A value
-    goes as it is, but JSON, dumped by orjson, and the timestamps Django sets on save.
-    Elsewhere: ``bulk_create``.
+    with one statement (``_staged``). Elsewhere: ``bulk_create``.
     """
     connection = connections[router.db_for_write(model)]
     if connection.vendor != "postgresql":
@@ -295,6 +292,49 @@ def upsert(model, instances, unique_fields, update_fields):
             update_fields=update_fields,
         )
         return
+    meta, quote = model._meta, connection.ops.quote_name
+    keys = ", ".join(quote(meta.get_field(name).column) for name in unique_fields)
+    updates = ", ".join(
+        f"{quote(column)} = EXCLUDED.{quote(column)}"
+        for column in (meta.get_field(name).column for name in update_fields)
+    )
+    with _staged(connection, model, instances) as (cursor, move, _):
+        cursor.execute(f"{move} ON CONFLICT ({keys}) DO UPDATE SET {updates}")
+
+
+def insert(model, instances, key):
+    """Insert ``instances``, new rows, and give each its primary key, as ``bulk_create``
+    does: a row clashing with a stored one is refused (``IntegrityError``), the whole
+    statement with it. ``key``: a unique field, by which the keys the database returns
+    are matched with the instances. Streamed with COPY on PostgreSQL (``_staged``)."""
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(instances)
+        return
+    meta, quote = model._meta, connection.ops.quote_name
+    field = meta.get_field(key)
+    stamped = [stamp.attname for stamp in meta.concrete_fields if set_on_save(stamp)]
+    with _staged(connection, model, instances) as (cursor, move, now):
+        cursor.execute(f"{move} RETURNING {quote(meta.pk.column)}, {quote(field.column)}")
+        keys = {value: pk for pk, value in cursor.fetchall()}
+    for instance in instances:
+        instance.pk = keys[getattr(instance, field.attname)]
+        instance.__dict__.update(dict.fromkeys(stamped, now))
+        instance._state.adding = False
+        instance._state.db = connection.alias
+
+
+@contextlib.contextmanager
+def _staged(connection, model, instances):
+    """``instances`` streamed with COPY into a temporary table like ``model``'s, and
+    ``(a cursor, the INSERT ... SELECT moving them into the table, the time the rows are
+    stamped with)`` for the caller to complete and run; the temporary table is emptied
+    after.
+
+    Django's ``bulk_create`` prepares every value of every row in Python (``pre_save``,
+    ``get_db_prep_save``), the slowest part of a bulk load. Here a value goes as it is,
+    but JSON, dumped by orjson, and the times Django sets on save.
+    """
     meta = model._meta
     now = timezone.now()
     # A row is its instance's values as one C call makes the tuple of them, the times set
@@ -304,24 +344,20 @@ def upsert(model, instances, unique_fields, update_fields):
         if field.primary_key:
             continue
         if set_on_save(field):
-            stamped.append(field.column)
+            stamped.append(field)
             continue
         if isinstance(field, models.JSONField) and field.encoder is None:
             dumped.append(len(columns))
         columns.append(field.column)
         attnames.append(field.attname)
-    columns += stamped
+    columns += [field.column for field in stamped]
     values = tuple_getter(attnames)
     stamps = [now] * len(stamped)
     quote = connection.ops.quote_name
     table, stage = quote(meta.db_table), quote(f"upsert_{meta.db_table}")
     names = ", ".join(quote(column) for column in columns)
-    keys = ", ".join(quote(meta.get_field(name).column) for name in unique_fields)
-    updates = ", ".join(
-        f"{quote(column)} = EXCLUDED.{quote(column)}"
-        for column in (meta.get_field(name).column for name in update_fields)
-    )
-    with connection.cursor() as cursor:
+    # One transaction: rows staged by a statement that failed are not left for the next.
+    with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} AS "
             f"SELECT {names} FROM {table} WITH NO DATA"
@@ -336,10 +372,7 @@ def upsert(model, instances, unique_fields, update_fields):
                     if row[index] is not None:
                         row[index] = jsoncodec.dumps(row[index]).decode()
                 copy.write_row(row)
-        cursor.execute(
-            f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} "
-            f"ON CONFLICT ({keys}) DO UPDATE SET {updates}"
-        )
+        yield cursor, f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage}", now
         cursor.execute(f"TRUNCATE {stage}")
 
 

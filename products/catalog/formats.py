@@ -57,8 +57,9 @@ class Row:
     # (``CatalogLoader.read_members``).
     product_read: tuple | None = None
     track_read: tuple | None = None
-    # The track's values judged by the model's fields, when read ahead (FieldVerdicts.
+    # The values read judged by the models' fields, when read ahead (FieldVerdicts.
     # judge_ahead).
+    product_judged: tuple | None = None
     track_judged: tuple | None = None
 
     def problem(self, pointer, message):

@@ -28,7 +28,7 @@ from collections import Counter
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
-from config.bulk import RowValidator, WriteBehind, set_on_save, upsert
+from config.bulk import RowValidator, WriteBehind, insert, set_on_save, upsert
 from config.jsonapi.relations import Relationship
 from tracks.models import Track
 from tracks.serializers import TrackSerializer
@@ -241,9 +241,12 @@ class CatalogLoader:
         """``row`` with its members read by the serializers' fields, as the API reads a
         document's attributes (no database): its product's, and its track's, each as
         ``(attrs, problems)``. Done ahead in another process (``readahead``), else here;
-        ``ahead``: the track's values are judged by the model's fields there too."""
+        ``ahead``: the values read are judged by the models' fields there too."""
         if row.product_read is None:
             row.product_read = self.products.read(_attributes(row.product, PRODUCT_RELATIONSHIPS))
+            attrs, problems = row.product_read
+            if ahead and not problems:
+                row.product_judged = self.products.verdicts.judge_ahead(attrs)
         if row.track is not None and row.track_read is None:
             row.track_read = self.tracks.read(_attributes(row.track, TRACK_RELATIONSHIPS))
             attrs, problems = row.track_read
@@ -299,7 +302,11 @@ class CatalogLoader:
             if group.problems:
                 continue
             only = None if values is not None else {*group.attrs, "label", "language"}
-            problems = self.products.clean(instance, ("label", "language"), only)
+            judged = group.row.product_judged
+            ahead = (
+                None if judged is None else self.products.verdicts.given_ahead(judged, group.attrs)
+            )
+            problems = self.products.clean(instance, ("label", "language"), only, ahead)
             group.problems += _at(group.row.product_pointer, problems)
             if not group.problems:
                 group.action = _action(group.stored, instance)
@@ -453,10 +460,8 @@ class CatalogLoader:
             self.tracks.relate(track, "audio_language", found)
         track._import_previous = previous
         only = None if values is not None else {*attrs, "product", "audio_language"}
-        if row.track_judged is not None:
-            ahead = self.tracks.verdicts.given_ahead(row.track_judged, attrs)
-        else:
-            ahead = None
+        judged = row.track_judged
+        ahead = None if judged is None else self.tracks.verdicts.given_ahead(judged, attrs)
         problems = self.tracks.clean(track, ("product", "audio_language"), only, ahead)
         return _at(pointer, problems), track
 
@@ -500,15 +505,10 @@ class CatalogLoader:
         done["labels created"] = len(labels)
         created = [g.instance for g in groups.values() if g.action == "created"]
         if created:  # a plain INSERT: a UPC taken meanwhile (by anyone) is refused
-            Product.objects.bulk_create(created)
+            insert(Product, created, "upc_code")
         updated = [g.instance for g in groups.values() if g.action == "updated"]
         if updated:  # rows of this organization, read in this batch
-            Product.objects.bulk_create(
-                updated,
-                update_conflicts=True,
-                unique_fields=["upc_code"],
-                update_fields=_written_fields(Product, ["upc_code"]),
-            )
+            upsert(Product, updated, ["upc_code"], _written_fields(Product, ["upc_code"]))
         writes = []
         for _row, group, track in tracks:
             if track is None:

@@ -6,14 +6,21 @@ import pickle
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from stdnum import isrc
 from stdnum.exceptions import ValidationError as StdnumError
 
-from config.bulk import RowValidator, custom_plans, fewer_collections, set_on_save, upsert
+from config.bulk import (
+    RowValidator,
+    custom_plans,
+    fewer_collections,
+    insert,
+    set_on_save,
+    upsert,
+)
 from config.validation import FieldVerdicts
-from products.models import Language
-from tests.factories import make_product, make_track
+from products.models import Language, Product
+from tests.factories import make_label, make_product, make_track
 from tracks.models import Track
 from tracks.serializers import TrackSerializer
 from tracks.validators import normalize_isrc, validate_isrc
@@ -163,3 +170,33 @@ def test_upsert_inserts_new_rows_and_updates_the_ones_it_clashes_with():
     added = Track.objects.get(isrc_code="QZA110000001")
     assert (added.title, added.artist, added.product_id) == ("Added", ["A"], stored.product_id)
     assert added.created_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_insert_gives_new_rows_their_keys_and_refuses_a_clash_whole():
+    """``insert`` saves new rows as ``bulk_create`` does (their keys and times set), and
+    a row clashing with a stored one refuses the statement, leaving nothing behind for
+    the next (outside a transaction too)."""
+    label, english = make_label(), Language.objects.get(code="en")
+    stored = make_product(upc_code="4006381333931", label=label)
+
+    def new(upc):
+        return Product(name=f"P {upc}", upc_code=upc, label=label, language=english)
+
+    clash = [new("0012345678905"), new(stored.upc_code)]
+    with pytest.raises(IntegrityError):
+        insert(Product, clash, "upc_code")
+    assert Product.objects.count() == 1
+
+    added = [new("0036000291452"), new("0012345678905")]
+    insert(Product, added, "upc_code")
+
+    by_upc = {p.upc_code: p for p in Product.objects.exclude(pk=stored.pk)}
+    assert sorted(by_upc) == ["0012345678905", "0036000291452"]
+    for product in added:
+        assert product.pk == by_upc[product.upc_code].pk
+        assert product.created_at == by_upc[product.upc_code].created_at is not None
+        assert (product._state.adding, product._state.db) == (False, "default")
+    with transaction.atomic(), pytest.raises(IntegrityError):
+        insert(Product, [new("0042100005264"), new("0036000291452")], "upc_code")
+    assert Product.objects.count() == 3
