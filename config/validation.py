@@ -57,7 +57,7 @@ def clean_for_write(instance, exclude=(), loaded=(), verdicts=None, only=None, a
     if verdicts is None:
         checked = check_constraints(instance)
     else:
-        checked = verdicts.unsettled(instance, exclude)
+        checked = verdicts.unsettled(instance, exclude, only)
     for model, constraint, fields in checked:
         if not fields.isdisjoint(exclude):
             continue  # as Django does: a rule on an excluded field is not this validation's
@@ -182,7 +182,7 @@ class FieldVerdicts:
         self._seen = {}
         self._judged = {}  # frozenset of the fields set (None: all) -> see judged()
         self._conditions = {}  # id(condition) -> (the getter of its values, its verdicts)
-        self._checks = {}  # model -> its check constraints, with their conditions' plans
+        self._checks = {}  # (model, fields set) -> see _checks_of
         self._prototype = self._by_name = None  # see judge_ahead
         self.model = model
         # The defaults' verdicts, judged once: a new row leaves most fields at them.
@@ -192,19 +192,24 @@ class FieldVerdicts:
         except ValidationError as exc:
             self.default_errors = exc.error_dict
 
-    def unsettled(self, instance, exclude):
+    def unsettled(self, instance, exclude, only=None):
         """The check constraints of ``instance`` (as ``check_constraints`` gives them, but
         those on a field in ``exclude``) that its values do not settle as holding: those
         whose condition is false or cannot be decided in Python, and those on values whose
         verdict is not remembered (``REMEMBERED_TYPES``). A condition's verdict on values
-        already seen is remembered: its truth depends on the values of its fields alone."""
-        checks = self._checks.get(type(instance))
-        if checks is None:
-            checks = self._checks[type(instance)] = [
-                (entry, entry[2], *self._condition(entry[1].condition, instance._meta))
-                for entry in check_constraints(instance)
-            ]
+        already seen is remembered: its truth depends on the values of its fields alone.
+        ``only``: the fields a new row sets (see ``clean_fields``); the conditions on the
+        others alone are settled once, on the defaults, while the row holds them."""
+        checks, defaults = self._checks_of(instance, only)
         values = instance.__dict__
+        if defaults is not None:
+            get, expected, kinds = defaults
+            try:
+                held = get(values)
+            except KeyError:
+                held = None
+            if held != expected or tuple(map(type, held)) != kinds:
+                checks, _ = self._checks_of(instance, None)  # (rarely: clean() set one)
         unsettled = []
         for entry, fields, get, decided in checks:
             if not fields.isdisjoint(exclude):
@@ -231,17 +236,72 @@ class FieldVerdicts:
                 unsettled.append(entry)
         return unsettled
 
+    def _checks_of(self, instance, only):
+        """The checks ``unsettled`` judges on a row setting ``only`` (None: any row), each
+        as ``(check_constraints' entry, its fields, the getter of its values, its
+        remembered verdicts)``, and how to tell the row holds the defaults the others were
+        settled on: ``(the getter of their values, those values, their types)``, or None
+        when all are judged."""
+        key = (type(instance), None if only is None else frozenset(only))
+        found = self._checks.get(key)
+        if found is not None:
+            return found
+        meta = instance._meta
+        every = [
+            (entry, entry[2], *self._condition(entry[1].condition, meta))
+            for entry in check_constraints(instance)
+        ]
+        found = (every, None)
+        if only is not None:
+            prototype = type(instance)()
+            judged, settled = [], []
+            for check in every:
+                if check[1].isdisjoint(key[1]) and self._holds(check, prototype):
+                    settled.append(check)
+                else:
+                    judged.append(check)
+            if settled:
+                attnames = {
+                    name
+                    for (_, constraint, _), *_ in settled
+                    for name in self._attnames(constraint.condition, meta)
+                }
+                get = tuple_getter(sorted(attnames))
+                expected = get(prototype.__dict__)
+                found = (judged, (get, expected, tuple(map(type, expected))))
+        if len(self._checks) < 100:
+            self._checks[key] = found
+        return found
+
+    def _holds(self, check, instance):
+        """Whether ``check`` settles as holding on ``instance``, as ``unsettled`` judges."""
+        (_, constraint, _), _, get, _ = check
+        try:
+            values = get(instance.__dict__)
+        except KeyError:
+            return False
+        if not REMEMBERED_TYPES.issuperset(map(type, values)):
+            return False
+        try:
+            return conditions.decide(constraint.condition, instance) is not False
+        except conditions.Undecidable:
+            return False
+
     def _condition(self, condition, meta):
         """A function giving the values of the attnames ``condition`` reads (a tuple),
         and its remembered verdicts."""
         plan = self._conditions.get(id(condition))
         if plan is None:
-            attnames = [
-                meta.pk.attname if name == "pk" else meta.get_field(name).attname
-                for name in sorted(conditions.referenced_fields(condition))
-            ]
-            plan = self._conditions[id(condition)] = (tuple_getter(attnames), {})
+            getter = tuple_getter(self._attnames(condition, meta))
+            plan = self._conditions[id(condition)] = (getter, {})
         return plan
+
+    @staticmethod
+    def _attnames(condition, meta):
+        return [
+            meta.pk.attname if name == "pk" else meta.get_field(name).attname
+            for name in sorted(conditions.referenced_fields(condition))
+        ]
 
     def clean_fields(self, instance, exclude, only=None, ahead=None):
         """``only``: the fields ``instance`` (a new row) sets; the others hold the

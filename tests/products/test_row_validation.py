@@ -200,3 +200,27 @@ def test_insert_gives_new_rows_their_keys_and_refuses_a_clash_whole():
     with transaction.atomic(), pytest.raises(IntegrityError):
         insert(Product, [new("0042100005264"), new("0036000291452")], "upc_code")
     assert Product.objects.count() == 3
+
+
+def test_conditions_on_fields_a_new_row_leaves_are_settled_on_the_defaults_while_it_holds_them():
+    """A new row's conditions on fields it does not set are settled once, on the model's
+    defaults; a row that holds other values there all the same (set by ``clean()``, say)
+    has them judged."""
+    rows = RowValidator(TrackSerializer)
+    attrs = {"title": "T", "isrc_code": "QZA110000001", "volume_number": 1, "track_number": 1}
+    only = {*attrs, "product", "audio_language"}
+    exclude = {*rows.derived, "product", "audio_language"}
+
+    def unsettled(**changed):
+        track = rows.new(attrs)
+        track.__dict__.update(changed)
+        names = [c.name for _, c, _ in rows.verdicts.unsettled(track, exclude, only)]
+        assert names == [c.name for _, c, _ in rows.verdicts.unsettled(track, exclude)]
+        return names
+
+    assert unsettled() == []
+    assert unsettled(preview_end=10) == ["track_preview_end_after_start"]
+    assert unsettled(preview_start=40, preview_end=35) == ["track_preview_end_after_start"]
+    assert unsettled(is_stream_gated=True) == ["track_stream_gate_matches_conditions"]
+    assert unsettled(track_number=0) == ["track_number_positive"]
+    assert unsettled() == []
