@@ -387,8 +387,11 @@ class CatalogLoader:
             return "A language is required."
         if not isinstance(code, str):
             return "A language is named by its code (a string)."
-        self.find_languages([code])
-        return self.languages[code] or _MISSING_ROW.format(expected="languages", id=code)
+        found = self.languages.get(code, _ABSENT)
+        if found is _ABSENT:
+            self.find_languages([code])
+            found = self.languages[code]
+        return found or _MISSING_ROW.format(expected="languages", id=code)
 
     def resolve_tracks(self, rows, row_groups):
         """Each row's track validated (by the row's ``id``): its instance (None for a
