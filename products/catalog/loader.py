@@ -182,6 +182,14 @@ class CatalogLoader:
             writer, self.writer = self.writer, None
             writer.close()
 
+    def rows_written(self):
+        """The products, tracks and labels created or updated so far."""
+        return sum(
+            self.counts[f"{kind} {action}"]
+            for kind in ("products", "tracks", "labels")
+            for action in ("created", "updated")
+        )
+
     def count(self, outcome):
         counts, failures = outcome
         self.counts.update(counts)

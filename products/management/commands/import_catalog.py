@@ -12,13 +12,15 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from config.bulk import custom_plans, fewer_collections
+from config.bulk import ANALYZED_AFTER, analyze, custom_plans, fewer_collections
 from config.reporting import Progress, Report, add_import_arguments
 from organizations.cli import organization_for
 from products.catalog.ddex import DdexReader
 from products.catalog.formats import CsvReader, NdjsonReader
 from products.catalog.loader import CatalogLoader
 from products.catalog.readahead import ReadAhead, fork_available
+from products.models import Label, Product
+from tracks.models import Track
 
 READERS = {"csv": CsvReader, "ndjson": NdjsonReader, "ddex": DdexReader}
 SUFFIXES = {".csv": "csv", ".ndjson": "ndjson", ".jsonl": "ndjson", ".xml": "ddex"}
@@ -88,6 +90,8 @@ class Command(BaseCommand):
                     transaction.set_rollback(True)
         finally:
             report.close()
+        if not dry_run and not loader.stopped and loader.rows_written() >= ANALYZED_AFTER:
+            analyze([Label, Product, Track])
         progress.finish()
         self.summarize(loader, organization, rows, progress.elapsed(), dry_run, atomic)
 
