@@ -204,17 +204,18 @@ def fewer_collections(threshold=100_000):
 ANALYZED_AFTER = 10_000  # rows written by a load, after which its tables are analyzed
 
 
-def analyze(models, using="default"):
-    """Refresh PostgreSQL's statistics of ``models``' tables, after a load wrote many of
-    their rows, as its manual advises after populating a database: until autovacuum
-    comes to it (later, if at all: it may be off), the planner takes a table just loaded
-    for what it was before, empty perhaps, and plans the next reads of it (the API's, a
-    re-run's) for that. It samples a bounded number of rows: under a second for a million
-    tracks. Elsewhere, nothing."""
-    connection = connections[using]
+def analyze(model_classes):
+    """Refresh PostgreSQL's statistics of the tables of ``model_classes``, after a load
+    wrote many of their rows, as its manual advises after populating a database: until
+    autovacuum comes to them (later, if at all: it may be off), the planner takes a table
+    just loaded for what it was before, empty perhaps, and plans the next reads of it
+    (the API's, a re-run's) for that. It reads a sample of bounded size. Elsewhere,
+    nothing."""
+    connection = connections[router.db_for_write(model_classes[0])]
     if connection.vendor != "postgresql":
         return
-    tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in models)
+    quote = connection.ops.quote_name
+    tables = ", ".join(quote(model._meta.db_table) for model in model_classes)
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {tables}")
 
@@ -321,23 +322,31 @@ def upsert(model, instances, unique_fields, update_fields):
 
 
 def insert(model, instances, key):
-    """Insert ``instances``, new rows, and give each its primary key, as ``bulk_create``
-    does: a row clashing with a stored one is refused (``IntegrityError``), the whole
-    statement with it. ``key``: a unique field, by which the keys the database returns
-    are matched with the instances. Streamed with COPY on PostgreSQL (``_staged``)."""
+    """Insert ``instances``, new rows of a model whose primary key the database sets,
+    and give each its key and saved state: a row clashing with a stored one is refused
+    (``IntegrityError``), the whole statement with it. ``key``: a unique field the rows
+    all hold, by which the keys the database returns are matched with the instances.
+    On PostgreSQL the rows are streamed with COPY (``_staged``), their values as they
+    are, without ``bulk_create``'s ``pre_save`` and preparing of each value (but the
+    times Django sets on save); elsewhere: ``bulk_create``."""
+    meta = model._meta
+    field = meta.get_field(key)
+    if not field.unique or not meta.pk.db_returning:
+        raise ValueError(f"{model.__name__}.{key} is not unique, or its key is not the database's.")
     connection = connections[router.db_for_write(model)]
     if connection.vendor != "postgresql":
         model._default_manager.bulk_create(instances)
         return
-    meta, quote = model._meta, connection.ops.quote_name
-    field = meta.get_field(key)
-    stamped = [stamp.attname for stamp in meta.concrete_fields if set_on_save(stamp)]
-    with _staged(connection, model, instances) as (cursor, move, now):
+    quote = connection.ops.quote_name
+    with _staged(connection, model, instances) as (cursor, move, stamp):
         cursor.execute(f"{move} RETURNING {quote(meta.pk.column)}, {quote(field.column)}")
         keys = {value: pk for pk, value in cursor.fetchall()}
-    for instance in instances:
-        instance.pk = keys[getattr(instance, field.attname)]
-        instance.__dict__.update(dict.fromkeys(stamped, now))
+        found = [keys.get(getattr(instance, field.attname)) for instance in instances]
+        if None in found or len(keys) != len(instances):  # (rolled back with the rows)
+            raise ValueError(f"Rows of {model.__name__} not told apart by {key}.")
+    for instance, pk in zip(instances, found, strict=True):
+        instance.pk = pk
+        stamp(instance)
         instance._state.adding = False
         instance._state.db = connection.alias
 
@@ -345,9 +354,9 @@ def insert(model, instances, key):
 @contextlib.contextmanager
 def _staged(connection, model, instances):
     """``instances`` streamed with COPY into a temporary table like ``model``'s, and
-    ``(a cursor, the INSERT ... SELECT moving them into the table, the time the rows are
-    stamped with)`` for the caller to complete and run; the temporary table is emptied
-    after.
+    ``(a cursor, the INSERT ... SELECT moving them into the table, a function giving an
+    instance the times its row was stamped with)`` for the caller to complete and run,
+    in one transaction; the temporary table is emptied after.
 
     Django's ``bulk_create`` prepares every value of every row in Python (``pre_save``,
     ``get_db_prep_save``), the slowest part of a bulk load. Here a value goes as it is,
@@ -372,7 +381,7 @@ def _staged(connection, model, instances):
     values = tuple_getter(attnames)
     stamps = [now] * len(stamped)
     quote = connection.ops.quote_name
-    table, stage = quote(meta.db_table), quote(f"upsert_{meta.db_table}")
+    table, stage = quote(meta.db_table), quote(f"staged_{meta.db_table}")
     names = ", ".join(quote(column) for column in columns)
     # One transaction: rows staged by a statement that failed are not left for the next.
     with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
@@ -390,7 +399,9 @@ def _staged(connection, model, instances):
                     if row[index] is not None:
                         row[index] = jsoncodec.dumps(row[index]).decode()
                 copy.write_row(row)
-        yield cursor, f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage}", now
+        stamped = dict.fromkeys((field.attname for field in stamped), now)
+        move = f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage}"
+        yield cursor, move, lambda instance: instance.__dict__.update(stamped)
         cursor.execute(f"TRUNCATE {stage}")
 
 

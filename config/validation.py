@@ -182,7 +182,8 @@ class FieldVerdicts:
         self._seen = {}
         self._judged = {}  # frozenset of the fields set (None: all) -> see judged()
         self._conditions = {}  # id(condition) -> (the getter of its values, its verdicts)
-        self._checks = {}  # (model, fields set) -> see _checks_of
+        self._checks = {}  # model -> its checks and those holding on its defaults
+        self._checks_setting = {}  # (model, the fields a new row sets) -> see _checks_of
         self._prototype = self._by_name = None  # see judge_ahead
         self.model = model
         # The defaults' verdicts, judged once: a new row leaves most fields at them.
@@ -209,7 +210,7 @@ class FieldVerdicts:
             except KeyError:
                 held = None
             if held != expected or tuple(map(type, held)) != kinds:
-                checks, _ = self._checks_of(instance, None)  # (rarely: clean() set one)
+                checks, _ = self._checks_of(instance, None)  # (clean() set one, say)
         unsettled = []
         for entry, fields, get, decided in checks:
             if not fields.isdisjoint(exclude):
@@ -242,38 +243,58 @@ class FieldVerdicts:
         remembered verdicts)``, and how to tell the row holds the defaults the others were
         settled on: ``(the getter of their values, those values, their types)``, or None
         when all are judged."""
-        key = (type(instance), None if only is None else frozenset(only))
-        found = self._checks.get(key)
-        if found is not None:
-            return found
-        meta = instance._meta
+        model = type(instance)
+        every, on_defaults = self._checks.get(model) or self._model_checks(instance)
+        if only is None:
+            return every, None
+        key = (model, frozenset(only))
+        found = self._checks_setting.get(key)
+        if found is None:
+            if len(self._checks_setting) >= 100:  # rows setting ever other fields: judged
+                return every, None
+            settled = [check for check in on_defaults if check[1].isdisjoint(key[1])]
+            found = (every, None)
+            if settled:
+                meta = instance._meta
+                attnames = {
+                    name
+                    for check in settled
+                    for name in self._attnames(check[0][1].condition, meta)
+                }
+                get = tuple_getter(sorted(attnames))
+                defaults = get(model().__dict__)
+                judged = [check for check in every if all(check is not s for s in settled)]
+                found = (judged, (get, defaults, tuple(map(type, defaults))))
+            self._checks_setting[key] = found
+        return found
+
+    def _model_checks(self, instance):
+        """``instance``'s model's checks, as ``_checks_of`` gives them, and those among
+        them that hold on the model's defaults, but on a default made anew for each row
+        (a time, a random value): the row would seldom hold the value they were settled on.
+        """
+        model, meta = type(instance), instance._meta
         every = [
             (entry, entry[2], *self._condition(entry[1].condition, meta))
             for entry in check_constraints(instance)
         ]
-        found = (every, None)
-        if only is not None:
-            prototype = type(instance)()
-            judged, settled = [], []
-            for check in every:
-                if check[1].isdisjoint(key[1]) and self._holds(check, prototype):
-                    settled.append(check)
-                else:
-                    judged.append(check)
-            if settled:
-                attnames = {
-                    name
-                    for (_, constraint, _), *_ in settled
-                    for name in self._attnames(constraint.condition, meta)
-                }
-                get = tuple_getter(sorted(attnames))
-                expected = get(prototype.__dict__)
-                found = (judged, (get, expected, tuple(map(type, expected))))
-        if len(self._checks) < 100:
-            self._checks[key] = found
-        return found
+        made = {
+            field.attname
+            for field in meta.concrete_fields
+            if field.has_default() and callable(field.default)
+        }
+        prototype = model()
+        on_defaults = [
+            check
+            for check in every
+            if made.isdisjoint(self._attnames(check[0][1].condition, meta))
+            and self._holds(check, prototype)
+        ]
+        self._checks[model] = (every, on_defaults)
+        return self._checks[model]
 
-    def _holds(self, check, instance):
+    @staticmethod
+    def _holds(check, instance):
         """Whether ``check`` settles as holding on ``instance``, as ``unsettled`` judges."""
         (_, constraint, _), _, get, _ = check
         try:
@@ -298,6 +319,7 @@ class FieldVerdicts:
 
     @staticmethod
     def _attnames(condition, meta):
+        """The attnames of the fields ``condition`` reads, in a stable order."""
         return [
             meta.pk.attname if name == "pk" else meta.get_field(name).attname
             for name in sorted(conditions.referenced_fields(condition))

@@ -183,10 +183,10 @@ class CatalogLoader:
             writer.close()
 
     def rows_written(self):
-        """The products, tracks and labels created or updated so far."""
-        return sum(
+        """The products and tracks created or updated so far, and the labels created."""
+        return self.counts["labels created"] + sum(
             self.counts[f"{kind} {action}"]
-            for kind in ("products", "tracks", "labels")
+            for kind in ("products", "tracks")
             for action in ("created", "updated")
         )
 
@@ -518,7 +518,8 @@ class CatalogLoader:
         if created:  # a plain INSERT: a UPC taken meanwhile (by anyone) is refused
             insert(Product, created, "upc_code")
         updated = [g.instance for g in groups.values() if g.action == "updated"]
-        if updated:  # rows of this organization, read in this batch
+        if updated:  # rows of this organization, read in this batch (one deleted since
+            # comes back with another id, and its tracks refuse the batch: one by one)
             upsert(Product, updated, ["upc_code"], _written_fields(Product, ["upc_code"]))
         writes = []
         for _row, group, track in tracks:
@@ -545,6 +546,9 @@ class CatalogLoader:
             if group.action not in ("created", "updated"):
                 continue
             label = None
+            if group.action == "created":  # new again: its INSERT was rolled back
+                group.instance.pk = None
+                group.instance._state.adding = True
             try:
                 with transaction.atomic():
                     label = self.save_label(group.instance)

@@ -1,7 +1,7 @@
 """Reading a catalog file ahead, in a second process, while this one validates and writes.
 
 About half of a row's work needs no database: parsing the file, reading each member with the
-API serializer's field and judging the values read by the model's fields
+API serializer's field and judging the values read by the models' fields
 (``CatalogLoader.read_members``). A child process does it for the rows ahead, while this
 process matches them with the stored rows, validates the rest by their models (the
 relations, ``clean()``, the check constraints, the stored values) and writes them

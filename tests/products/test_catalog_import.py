@@ -777,3 +777,30 @@ def test_plain_progress_lines_when_not_a_terminal():
     progress.update(1000, 40000)
     progress.finish()
     assert out.getvalue().splitlines()[-1] == "100% 40,000 rows 1,000 rows/s ETA 0:00"
+
+
+def analyses():
+    """How often PostgreSQL has been asked to ANALYZE each of the catalog's tables."""
+    tables = [model._meta.db_table for model in (Label, Product, Track)]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT relname, analyze_count FROM pg_stat_user_tables WHERE relname = ANY(%s)",
+            [tables],
+        )
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_load_writing_many_rows_refreshes_the_planners_statistics(tmp_path, monkeypatch, dry_run):
+    """A load that wrote at least ANALYZED_AFTER rows ANALYZEs the labels', products' and
+    tracks' tables (the threshold lowered here); a smaller one and a dry run do not."""
+    monkeypatch.setattr("products.management.commands.import_catalog.ANALYZED_AFTER", 8)
+    small = write(tmp_path, "small.csv", csv_text(album_rows(1, tracks=3)))
+    large = write(tmp_path, "large.csv", csv_text(album_rows(2, tracks=3) + album_rows(3)))
+    before = analyses()
+    load(small)  # 5 rows written: a product, its label, 3 tracks
+    assert analyses() == before
+    load(large, dry_run=dry_run)  # 8 rows written: 2 products, 6 tracks
+    assert analyses() == {table: count + (not dry_run) for table, count in before.items()}

@@ -196,28 +196,3 @@ def test_knowing_whether_a_batch_creates_a_label_reads_no_label(tmp_path):
     assert report.getvalue() == ""
     assert loader.counts["products updated"] == 2
     assert not [q for q in queries.captured_queries if 'FROM "products_label"' in q["sql"]]
-
-
-def analyses():
-    """How often PostgreSQL has analyzed the tracks' table (ANALYZE run by hand)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute(
-            "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = %s",
-            [Track._meta.db_table],
-        )
-        return cursor.fetchone()[0]
-
-
-@pytest.mark.parametrize("dry_run", [False, True])
-def test_a_load_writing_many_rows_refreshes_the_planners_statistics(tmp_path, monkeypatch, dry_run):
-    """A load that wrote at least ANALYZED_AFTER rows ANALYZEs the tables it loaded (the
-    threshold lowered here); a dry run, which writes nothing, does not."""
-    monkeypatch.setattr("products.management.commands.import_catalog.ANALYZED_AFTER", 8)
-    small = write(tmp_path, "small.csv", csv_text(album_rows(1, tracks=3)))
-    large = write(tmp_path, "large.csv", csv_text(album_rows(2, tracks=3) + album_rows(3)))
-    before = analyses()
-    load(small)  # 5 rows written: a product, its label, 3 tracks
-    assert analyses() == before
-    load(large, dry_run=dry_run)  # 8 rows written: 2 products, 6 tracks
-    assert analyses() == before + (not dry_run)

@@ -197,15 +197,19 @@ def test_insert_gives_new_rows_their_keys_and_refuses_a_clash_whole():
         assert product.pk == by_upc[product.upc_code].pk
         assert product.created_at == by_upc[product.upc_code].created_at is not None
         assert (product._state.adding, product._state.db) == (False, "default")
-    with transaction.atomic(), pytest.raises(IntegrityError):
-        insert(Product, [new("0042100005264"), new("0036000291452")], "upc_code")
-    assert Product.objects.count() == 3
+    with transaction.atomic():  # as a load's batch: refused in a savepoint, then written
+        with pytest.raises(IntegrityError), transaction.atomic():
+            insert(Product, [new("0042100005264"), new("0036000291452")], "upc_code")
+        insert(Product, [new("0042100005264")], "upc_code")
+    assert Product.objects.count() == 4
+    with pytest.raises(ValueError, match="not unique"):
+        insert(Product, [new("0078742040370")], "name")
 
 
 def test_conditions_on_fields_a_new_row_leaves_are_settled_on_the_defaults_while_it_holds_them():
     """A new row's conditions on fields it does not set are settled once, on the model's
-    defaults; a row that holds other values there all the same (set by ``clean()``, say)
-    has them judged."""
+    defaults (the others are judged for each row); a row that holds other values there
+    all the same (set by ``clean()``, say) has them judged."""
     rows = RowValidator(TrackSerializer)
     attrs = {"title": "T", "isrc_code": "QZA110000001", "volume_number": 1, "track_number": 1}
     only = {*attrs, "product", "audio_language"}
@@ -218,6 +222,15 @@ def test_conditions_on_fields_a_new_row_leaves_are_settled_on_the_defaults_while
         assert names == [c.name for _, c, _ in rows.verdicts.unsettled(track, exclude)]
         return names
 
+    judged, settled = rows.verdicts._checks_of(rows.new(attrs), only)
+    every, _ = rows.verdicts._checks_of(rows.new(attrs), None)
+    assert settled is not None
+    assert sorted(entry[1].name for entry, *_ in judged) == [
+        "track_isrc_compact",
+        "track_number_positive",
+        "track_volume_number_positive",
+    ]
+    assert len(every) == 9
     assert unsettled() == []
     assert unsettled(preview_end=10) == ["track_preview_end_after_start"]
     assert unsettled(preview_start=40, preview_end=35) == ["track_preview_end_after_start"]
