@@ -24,7 +24,13 @@ from rest_framework.exceptions import ValidationError
 from . import jsoncodec
 from .jsonapi.exceptions import member_errors
 from .jsonapi.serializers import member_error, model_errors, required
-from .validation import FieldVerdicts, clean_for_write, remembered, tuple_getter
+from .validation import (
+    REMEMBERED_TYPES,
+    FieldVerdicts,
+    clean_for_write,
+    remembered,
+    tuple_getter,
+)
 
 
 class RowValidator:
@@ -42,7 +48,10 @@ class RowValidator:
         ]
         self.derived = [field.name for field in self.model._meta.fields if not field.editable]
         self.verdicts = FieldVerdicts(self.model, self.derived)
-        self._remembered = {}
+        self._members = {  # member -> (field name, field, its source, its verdicts)
+            member: (name, self.fields[name], self.fields[name].source, {})
+            for member, name in self.schema.writable_attributes.items()
+        }
         prototype = self.model()
         self._defaults = {k: v for k, v in prototype.__dict__.items() if k != "_state"}
         self._made_defaults = [  # defaults made anew for each row (a list, a dict)
@@ -65,18 +74,21 @@ class RowValidator:
         API reads a document's attributes: ``(field values, problems)``, a problem being
         ``(member path, message)``."""
         attrs, detail = {}, {}
-        writable = self.schema.writable_attributes
+        members = self._members
         for member, value in values.items():
-            name = writable.get(member)
-            if name is None:
+            found = members.get(member)
+            if found is None:
                 section = "relationships" if member in self.schema.relationships else "attributes"
                 detail[f"/{member}"] = [member_error(self.schema, section, member)]
                 continue
-            field = self.fields[name]
-            verdicts = self._remembered.setdefault(member, {})
-            valid, result = remembered(verdicts, value, _read, field, value)
+            name, field, source, verdicts = found
+            kind = type(value)  # remembered(), its commonest case first
+            verdict = verdicts.get((kind, value)) if kind in REMEMBERED_TYPES else None
+            if verdict is None:
+                verdict = remembered(verdicts, value, _read, field, value)
+            valid, result = verdict
             if valid:
-                attrs[field.source] = result
+                attrs[source] = result
             else:
                 detail[name] = result
         return attrs, self.problems(detail)

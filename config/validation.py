@@ -383,9 +383,11 @@ class FieldVerdicts:
             found = self._by_name.get(name)
             if found is not None:
                 field, verdicts = found
-                verdict = remembered(verdicts, value, _judge, field, value, self._prototype)
+                kind = type(value)  # remembered(), its commonest case first
+                verdict = verdicts.get((kind, value)) if kind in REMEMBERED_TYPES else None
+                if verdict is None:
+                    verdict = remembered(verdicts, value, _judge, field, value, self._prototype)
                 valid, result = verdict
-                kind = type(value)
                 if valid and type(result) is kind and kind in _KEPT_TYPES and result == value:
                     same.append(name)
                 else:
