@@ -411,9 +411,9 @@ def _staged(connection, model, instances):
                     if row[index] is not None:
                         row[index] = jsoncodec.dumps(row[index]).decode()
                 copy.write_row(row)
-        stamped = dict.fromkeys((field.attname for field in stamped), now)
+        times = dict.fromkeys((field.attname for field in stamped), now)
         move = f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage}"
-        yield cursor, move, lambda instance: instance.__dict__.update(stamped)
+        yield cursor, move, lambda instance: instance.__dict__.update(times)
         cursor.execute(f"TRUNCATE {stage}")
 
 

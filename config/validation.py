@@ -182,7 +182,7 @@ class FieldVerdicts:
         self._seen = {}
         self._judged = {}  # frozenset of the fields set (None: all) -> see judged()
         self._conditions = {}  # id(condition) -> (the getter of its values, its verdicts)
-        self._checks = {}  # model -> its checks and those holding on its defaults
+        self._checks = {}  # model -> see _model_checks
         self._checks_setting = {}  # (model, the fields a new row sets) -> see _checks_of
         self._prototype = self._by_name = None  # see judge_ahead
         self.model = model
@@ -244,7 +244,7 @@ class FieldVerdicts:
         settled on: ``(the getter of their values, those values, their types)``, or None
         when all are judged."""
         model = type(instance)
-        every, on_defaults = self._checks.get(model) or self._model_checks(instance)
+        every, on_defaults, defaults = self._checks.get(model) or self._model_checks(instance)
         if only is None:
             return every, None
         key = (model, frozenset(only))
@@ -262,17 +262,17 @@ class FieldVerdicts:
                     for name in self._attnames(check[0][1].condition, meta)
                 }
                 get = tuple_getter(sorted(attnames))
-                defaults = get(model().__dict__)
+                held = get(defaults)
                 judged = [check for check in every if all(check is not s for s in settled)]
-                found = (judged, (get, defaults, tuple(map(type, defaults))))
+                found = (judged, (get, held, tuple(map(type, held))))
             self._checks_setting[key] = found
         return found
 
     def _model_checks(self, instance):
-        """``instance``'s model's checks, as ``_checks_of`` gives them, and those among
-        them that hold on the model's defaults, but on a default made anew for each row
-        (a time, a random value): the row would seldom hold the value they were settled on.
-        """
+        """``instance``'s model's checks, as ``_checks_of`` gives them, those among them
+        that ``unsettled`` settles on the model's defaults, but on a default made anew for
+        each row (a time, a random value: the row would seldom hold the value they were
+        settled on), and the defaults (a new instance's ``__dict__``)."""
         model, meta = type(instance), instance._meta
         every = [
             (entry, entry[2], *self._condition(entry[1].condition, meta))
@@ -283,30 +283,17 @@ class FieldVerdicts:
             for field in meta.concrete_fields
             if field.has_default() and callable(field.default)
         }
+        self._checks[model] = (every, [], None)  # (what unsettled reads, just below)
         prototype = model()
+        unsettled = {id(entry) for entry in self.unsettled(prototype, set())}
         on_defaults = [
             check
             for check in every
-            if made.isdisjoint(self._attnames(check[0][1].condition, meta))
-            and self._holds(check, prototype)
+            if id(check[0]) not in unsettled
+            and made.isdisjoint(self._attnames(check[0][1].condition, meta))
         ]
-        self._checks[model] = (every, on_defaults)
+        self._checks[model] = (every, on_defaults, prototype.__dict__)
         return self._checks[model]
-
-    @staticmethod
-    def _holds(check, instance):
-        """Whether ``check`` settles as holding on ``instance``, as ``unsettled`` judges."""
-        (_, constraint, _), _, get, _ = check
-        try:
-            values = get(instance.__dict__)
-        except KeyError:
-            return False
-        if not REMEMBERED_TYPES.issuperset(map(type, values)):
-            return False
-        try:
-            return conditions.decide(constraint.condition, instance) is not False
-        except conditions.Undecidable:
-            return False
 
     def _condition(self, condition, meta):
         """A function giving the values of the attnames ``condition`` reads (a tuple),
@@ -397,7 +384,10 @@ class FieldVerdicts:
     @staticmethod
     def given_ahead(judged, attrs):
         """``judge_ahead``'s verdicts on ``attrs`` (the same values, read back from the
-        same message) as ``clean_fields`` takes them: ``{name: (value, verdict)}``."""
+        same message) as ``clean_fields`` takes them: ``{name: (value, verdict)}``; None
+        for none (``judged`` None: the row was not read ahead)."""
+        if judged is None:
+            return None
         same, others = judged
         ahead = dict(others)
         for name in same:

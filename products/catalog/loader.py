@@ -310,10 +310,7 @@ class CatalogLoader:
             if group.problems:
                 continue
             only = None if values is not None else {*group.attrs, "label", "language"}
-            judged = group.row.product_judged
-            ahead = (
-                None if judged is None else self.products.verdicts.given_ahead(judged, group.attrs)
-            )
+            ahead = self.products.verdicts.given_ahead(group.row.product_judged, group.attrs)
             problems = self.products.clean(instance, ("label", "language"), only, ahead)
             group.problems += _at(group.row.product_pointer, problems)
             if not group.problems:
@@ -471,8 +468,7 @@ class CatalogLoader:
             self.tracks.relate(track, "audio_language", found)
         track._import_previous = previous
         only = None if values is not None else {*attrs, "product", "audio_language"}
-        judged = row.track_judged
-        ahead = None if judged is None else self.tracks.verdicts.given_ahead(judged, attrs)
+        ahead = self.tracks.verdicts.given_ahead(row.track_judged, attrs)
         problems = self.tracks.clean(track, ("product", "audio_language"), only, ahead)
         return _at(pointer, problems), track
 
