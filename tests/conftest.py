@@ -8,6 +8,7 @@ from django.db import connections
 
 from config.tokens import issue_access_token
 
+from . import database
 from .client import JsonApiClient
 from .factories import add_member, default_organization
 from .schema import response_validator
@@ -15,6 +16,7 @@ from .schema import response_validator
 
 def pytest_configure(config):
     response_validator()  # fail early in CI, warn once elsewhere
+    database.install()
     from django.conf import settings
 
     # Tests serve static files from the apps (no collectstatic, no manifest), as DEBUG would.
