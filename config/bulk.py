@@ -363,12 +363,39 @@ def insert(model, instances, key):
         instance._state.db = connection.alias
 
 
+def copy_new(model, instances):
+    """Insert ``instances``, new rows whose primary keys are not read back: on
+    PostgreSQL with one COPY into the table, refused whole (``IntegrityError``) when a
+    row clashes with a stored one; elsewhere: ``bulk_create``. Staging them as ``upsert``
+    does cost PostgreSQL twice the writing."""
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(instances)
+        return
+    with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
+        _copy(cursor, model, connection.ops.quote_name(model._meta.db_table), instances)
+
+
 @contextlib.contextmanager
 def _staged(connection, model, instances):
     """``instances`` streamed with COPY into a temporary table like ``model``'s, and
     ``(a cursor, the INSERT ... SELECT moving them into the table, a function giving an
     instance the times its row was stamped with)`` for the caller to complete and run,
-    in one transaction; the temporary table is emptied after.
+    in one transaction; the temporary table is emptied after."""
+    quote = connection.ops.quote_name
+    table, stage = quote(model._meta.db_table), quote(f"staged_{model._meta.db_table}")
+    # One transaction: rows staged by a statement that failed are not left for the next.
+    with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
+        names, times = _copy(cursor, model, stage, instances, create=table)
+        move = f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage}"
+        yield cursor, move, lambda instance: instance.__dict__.update(times)
+        cursor.execute(f"TRUNCATE {stage}")
+
+
+def _copy(cursor, model, table, instances, create=None):
+    """Stream ``instances`` with COPY into ``table`` (quoted; ``create``: created first,
+    if missing, as a temporary table like this one): ``(the columns written, as SQL; the
+    times set on save, by attname)``.
 
     Django's ``bulk_create`` prepares every value of every row in Python (``pre_save``,
     ``get_db_prep_save``), the slowest part of a bulk load. Here a value goes as it is,
@@ -392,29 +419,24 @@ def _staged(connection, model, instances):
     columns += [field.column for field in stamped]
     values = tuple_getter(attnames)
     stamps = [now] * len(stamped)
-    quote = connection.ops.quote_name
-    table, stage = quote(meta.db_table), quote(f"staged_{meta.db_table}")
-    names = ", ".join(quote(column) for column in columns)
-    # One transaction: rows staged by a statement that failed are not left for the next.
-    with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
+    names = ", ".join(cursor.db.ops.quote_name(column) for column in columns)
+    if create is not None:
         cursor.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} AS "
-            f"SELECT {names} FROM {table} WITH NO DATA"
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {table} AS "
+            f"SELECT {names} FROM {create} WITH NO DATA"
         )
-        with cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
-            for instance in instances:
-                try:
-                    row = [*values(instance.__dict__), *stamps]
-                except KeyError:  # a value deferred, or not set yet
-                    row = [*(getattr(instance, attname) for attname in attnames), *stamps]
-                for index in dumped:
-                    if row[index] is not None:
-                        row[index] = jsoncodec.dumps(row[index]).decode()
-                copy.write_row(row)
-        times = dict.fromkeys((field.attname for field in stamped), now)
-        move = f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage}"
-        yield cursor, move, lambda instance: instance.__dict__.update(times)
-        cursor.execute(f"TRUNCATE {stage}")
+    # (psycopg's COPY, not Django's: its errors are made Django's, an IntegrityError say)
+    with cursor.db.wrap_database_errors, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for instance in instances:
+            try:
+                row = [*values(instance.__dict__), *stamps]
+            except KeyError:  # a value deferred, or not set yet
+                row = [*(getattr(instance, attname) for attname in attnames), *stamps]
+            for index in dumped:
+                if row[index] is not None:
+                    row[index] = jsoncodec.dumps(row[index]).decode()
+            copy.write_row(row)
+    return names, dict.fromkeys((field.attname for field in stamped), now)
 
 
 def set_on_save(field):

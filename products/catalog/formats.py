@@ -26,6 +26,7 @@ from config import jsoncodec
 from config.jsonapi import fields as strict
 from config.jsonapi.serializers import member_error
 from config.reporting import Problem
+from config.validation import tuple_getter
 from products.serializers import ProductSerializer
 from tracks.models import CREDIT_ROLES
 from tracks.serializers import TrackSerializer
@@ -226,6 +227,8 @@ class CsvReader(Reader):
         product_cells = _cell_readers(ProductSerializer, [m for _, m in product_columns])
         track_cells = _cell_readers(TrackSerializer, [m for _, m in track_columns])
         width = len(header)
+        product_texts = tuple_getter([index for index, _ in product_columns])
+        texts = product = None  # the product's cells, and its members, of the row before
         for values in records:
             line = records.line_num
             where, location = f"line {line}", (("line", line),)
@@ -236,7 +239,9 @@ class CsvReader(Reader):
                     self.path, where, "", f"{len(values)} cells where the header has {width}."
                 )
                 continue
-            product = _cells(values, product_columns, product_cells)
+            if product_texts(values) != texts:  # a product's rows follow each other
+                texts = product_texts(values)
+                product = _cells(values, product_columns, product_cells)
             track = _cells(values, track_columns, track_cells)
             yield Row(
                 self.path,

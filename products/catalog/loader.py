@@ -28,7 +28,7 @@ from collections import Counter
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
-from config.bulk import RowValidator, WriteBehind, insert, set_on_save, upsert
+from config.bulk import RowValidator, WriteBehind, copy_new, insert, set_on_save, upsert
 from config.jsonapi.relations import Relationship
 from tracks.models import Track
 from tracks.serializers import TrackSerializer
@@ -517,7 +517,7 @@ class CatalogLoader:
         if updated:  # rows of this organization, read in this batch (one deleted since
             # comes back with another id, and its tracks refuse the batch: one by one)
             upsert(Product, updated, ["upc_code"], _written_fields(Product, ["upc_code"]))
-        writes = []
+        writes = {"created": [], "updated": []}
         for _row, group, track in tracks:
             if track is None:
                 continue
@@ -525,9 +525,11 @@ class CatalogLoader:
             action = _action(track._import_previous, track)
             done[f"tracks {action}"] += 1
             if action != "unchanged":
-                writes.append(track)
-        if writes:
-            upsert(Track, writes, _TRACK_KEY, _written_fields(Track, _TRACK_KEY))
+                writes[action].append(track)
+        if writes["created"]:  # a track written meanwhile (by anyone) refuses the batch
+            copy_new(Track, writes["created"])
+        if writes["updated"]:
+            upsert(Track, writes["updated"], _TRACK_KEY, _written_fields(Track, _TRACK_KEY))
         for group in groups.values():
             if group.action:
                 done[f"products {group.action}"] += 1

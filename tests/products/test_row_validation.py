@@ -12,6 +12,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from config.bulk import (
     RowValidator,
+    copy_new,
     custom_plans,
     fewer_collections,
     insert,
@@ -170,6 +171,34 @@ def test_upsert_inserts_new_rows_and_updates_the_ones_it_clashes_with():
     added = Track.objects.get(isrc_code="QZA110000001")
     assert (added.title, added.artist, added.product_id) == ("Added", ["A"], stored.product_id)
     assert added.created_at is not None
+
+
+@pytest.mark.django_db
+def test_copy_new_stores_new_rows_as_bulk_create_does_and_refuses_a_clash_whole():
+    stored = make_track(isrc_code="QZA110000001")
+    rows = RowValidator(TrackSerializer)
+    english = Language.objects.get(code="en")
+
+    def new(isrc, number):
+        track = rows.new({"title": f"T {isrc}", "isrc_code": isrc, "artist": ["A", "B"]})
+        track.volume_number, track.track_number = 1, number
+        rows.relate(track, "product", stored.product)
+        rows.relate(track, "audio_language", english)
+        return track
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        copy_new(Track, [new("QZA110000002", 2), new(stored.isrc_code, 3)])
+    assert Track.objects.count() == 1
+
+    copy_new(Track, [new("QZA110000002", 2), new("QZA110000003", 3)])
+
+    added = Track.objects.filter(isrc_code__in=["QZA110000002", "QZA110000003"]).order_by("id")
+    assert [(t.title, t.artist, t.track_number) for t in added] == [
+        ("T QZA110000002", ["A", "B"], 2),
+        ("T QZA110000003", ["A", "B"], 3),
+    ]
+    assert all(None not in (t.created_at, t.updated_at) for t in added)
+    assert all(t.product_id == stored.product_id for t in added)
 
 
 @pytest.mark.django_db(transaction=True)
