@@ -6,16 +6,19 @@ with a ``save()`` per object, an UPDATE then an INSERT each: for the 7,923 langu
 8 seconds per test, most of the suite's time. ``deserialize_db_from_string`` here reloads
 the same objects, in the same order and in one transaction as Django does, with one
 ``bulk_create`` for each run of objects of one model, updating a row of the same key as
-Django's save() does; an object Django's save would do more
-for (its many-to-many values, a reference left for later, a model with parents) is saved
-as Django saves it.
+Django's save() does; an object Django's save would do more for (its many-to-many values,
+a reference left for later, a model with parents, with times set on save or with signal
+listeners) is saved as Django saves it.
 """
 
 from io import StringIO
 
 from django.core import serializers
 from django.db.backends.base.creation import BaseDatabaseCreation
+from django.db.models import signals
 from django.db.transaction import atomic
+
+from config.bulk import set_on_save
 
 
 def deserialize_db_from_string(creation, data):
@@ -46,7 +49,7 @@ def deserialize_db_from_string(creation, data):
             for deserialized in objects:
                 instance = deserialized.object
                 model = type(instance)
-                if deserialized.m2m_data or deserialized.deferred_fields or model._meta.parents:
+                if deserialized.m2m_data or deserialized.deferred_fields or not _plain(model):
                     flush()
                     deserialized.save()
                     table_names.add(model._meta.db_table)
@@ -56,6 +59,18 @@ def deserialize_db_from_string(creation, data):
                 pending.append(instance)
             flush()
         connection.check_constraints(table_names=table_names)
+
+
+def _plain(model):
+    """Whether ``bulk_create`` stores ``model``'s objects as a raw ``save()`` does: no
+    parents, no time set on save (``bulk_create`` would set it), no one listening to
+    saves (``bulk_create`` sends no signal)."""
+    return not (
+        model._meta.parents
+        or any(set_on_save(field) for field in model._meta.concrete_fields)
+        or signals.pre_save.has_listeners(model)
+        or signals.post_save.has_listeners(model)
+    )
 
 
 def install():

@@ -526,10 +526,12 @@ class CatalogLoader:
             done[f"tracks {action}"] += 1
             if action != "unchanged":
                 writes[action].append(track)
-        if writes["created"]:  # a track written meanwhile (by anyone) refuses the batch
-            copy_new(Track, writes["created"])
+        # Updates first: a new track may take the position a stored one leaves (unique()),
+        # and the database checks each row's position as it is written.
         if writes["updated"]:
             upsert(Track, writes["updated"], _TRACK_KEY, _written_fields(Track, _TRACK_KEY))
+        if writes["created"]:  # a track written meanwhile (by anyone) refuses the batch
+            copy_new(Track, writes["created"])
         for group in groups.values():
             if group.action:
                 done[f"products {group.action}"] += 1

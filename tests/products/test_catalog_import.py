@@ -329,6 +329,27 @@ def test_a_track_position_taken_by_a_stored_track_is_refused(tmp_path):
     }
 
 
+def test_a_new_track_takes_the_position_a_stored_one_leaves_in_the_same_batch(
+    tmp_path, monkeypatch
+):
+    """The stored track's update is written before the new track's insert, so the
+    database does not refuse the batch (which would then be written row by row)."""
+    load(write(tmp_path, "first.csv", csv_text(album_rows(1, tracks=1))))
+    rows = album_rows(1, tracks=2)
+    rows[0][HEADER.index("track-number")], rows[1][HEADER.index("track-number")] = "2", "1"
+
+    def refused(*args):
+        raise AssertionError("the batch was refused")
+
+    monkeypatch.setattr(CatalogLoader, "write_one_by_one", refused)
+    out, _ = load(write(tmp_path, "moved.csv", csv_text(rows)))
+    assert "tracks: 1 created, 1 updated" in out
+    assert dict(Track.objects.values_list("isrc_code", "track_number")) == {
+        isrc(101): 2,
+        isrc(102): 1,
+    }
+
+
 def test_a_batch_refused_by_the_database_is_written_row_by_row(tmp_path):
     """A track stored meanwhile (by someone else, after the batch was validated) takes a
     position: the batch's statement is refused, its rows are written one by one and only

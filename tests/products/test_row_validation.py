@@ -175,7 +175,7 @@ def test_upsert_inserts_new_rows_and_updates_the_ones_it_clashes_with():
 
 @pytest.mark.django_db
 def test_copy_new_stores_new_rows_as_bulk_create_does_and_refuses_a_clash_whole():
-    stored = make_track(isrc_code="QZA110000001")
+    stored = make_track(isrc_code="QZA110000001", track_number=1)
     rows = RowValidator(TrackSerializer)
     english = Language.objects.get(code="en")
 
