@@ -181,7 +181,7 @@ class FieldVerdicts:
     def __init__(self, model, exclude=()):
         self._seen = {}
         self._judged = {}  # frozenset of the fields set (None: all) -> see judged()
-        self._conditions = {}  # id(condition) -> (the getter of its values, its verdicts)
+        self._conditions = {}  # id(condition) -> see _condition
         self._checks = {}  # model -> see _model_checks
         self._checks_setting = {}  # (model, the fields a new row sets) -> see _checks_of
         self._prototype = self._by_name = None  # see judge_ahead
@@ -212,19 +212,27 @@ class FieldVerdicts:
             if held != expected or tuple(map(type, held)) != kinds:
                 checks, _ = self._checks_of(instance, None)  # (clean() set one, say)
         unsettled = []
-        for entry, fields, get, decided in checks:
+        for entry, fields, get, decided, single in checks:
             if not fields.isdisjoint(exclude):
                 continue
-            try:
-                judged = get(values)
-            except KeyError:  # a value not in __dict__ (deferred, or a descriptor's own)
-                unsettled.append(entry)
-                continue
-            kinds = tuple(map(type, judged))
-            if not REMEMBERED_TYPES.issuperset(kinds):
-                unsettled.append(entry)
-                continue
-            key = (kinds, judged)  # True and 1 are equal values, but not the same
+            if single is not None:  # (the commonest case: one field, no tuple of values)
+                value = values.get(single, self._UNSEEN)
+                kind = type(value)
+                if kind not in REMEMBERED_TYPES:  # (not in __dict__: see just below)
+                    unsettled.append(entry)
+                    continue
+                key = (kind, value)  # True and 1 are equal values, but not the same
+            else:
+                try:
+                    judged = get(values)
+                except KeyError:  # a value not in __dict__ (deferred, or a descriptor's own)
+                    unsettled.append(entry)
+                    continue
+                kinds = tuple(map(type, judged))
+                if not REMEMBERED_TYPES.issuperset(kinds):
+                    unsettled.append(entry)
+                    continue
+                key = (kinds, judged)
             verdict = decided.get(key, self._UNSEEN)
             if verdict is self._UNSEEN:
                 try:
@@ -239,10 +247,9 @@ class FieldVerdicts:
 
     def _checks_of(self, instance, only):
         """The checks ``unsettled`` judges on a row setting ``only`` (None: any row), each
-        as ``(check_constraints' entry, its fields, the getter of its values, its
-        remembered verdicts)``, and how to tell the row holds the defaults the others were
-        settled on: ``(the getter of their values, those values, their types)``, or None
-        when all are judged."""
+        as ``(check_constraints' entry, its fields, *_condition's plan of it)``, and how to
+        tell the row holds the defaults the others were settled on: ``(the getter of their
+        values, those values, their types)``, or None when all are judged."""
         model = type(instance)
         every, on_defaults, defaults = self._checks.get(model) or self._model_checks(instance)
         if only is None:
@@ -297,11 +304,12 @@ class FieldVerdicts:
 
     def _condition(self, condition, meta):
         """A function giving the values of the attnames ``condition`` reads (a tuple),
-        and its remembered verdicts."""
+        its remembered verdicts, and the attname it reads when it reads one (else None)."""
         plan = self._conditions.get(id(condition))
         if plan is None:
-            getter = tuple_getter(self._attnames(condition, meta))
-            plan = self._conditions[id(condition)] = (getter, {})
+            attnames = self._attnames(condition, meta)
+            single = attnames[0] if len(attnames) == 1 else None
+            plan = self._conditions[id(condition)] = (tuple_getter(attnames), {}, single)
         return plan
 
     @staticmethod

@@ -309,7 +309,7 @@ class CatalogLoader:
             self.relate_product(group)
             if group.problems:
                 continue
-            only = None if values is not None else {*group.attrs, "label", "language"}
+            only = None if values is not None else frozenset((*group.attrs, "label", "language"))
             ahead = self.products.verdicts.given_ahead(group.row.product_judged, group.attrs)
             problems = self.products.clean(instance, ("label", "language"), only, ahead)
             group.problems += _at(group.row.product_pointer, problems)
@@ -467,7 +467,8 @@ class CatalogLoader:
                 return [(pointer("audio-language"), found)], None
             self.tracks.relate(track, "audio_language", found)
         track._import_previous = previous
-        only = None if values is not None else {*attrs, "product", "audio_language"}
+        # (a frozenset: the verdicts' lookups by it take it as it is, its hash kept)
+        only = None if values is not None else frozenset((*attrs, "product", "audio_language"))
         ahead = self.tracks.verdicts.given_ahead(row.track_judged, attrs)
         problems = self.tracks.clean(track, ("product", "audio_language"), only, ahead)
         return _at(pointer, problems), track
