@@ -25,6 +25,7 @@ def deserialize_db_from_string(creation, data):
     connection = creation.connection
     table_names = set()
     pending = []  # a run of objects of one model
+    plain = {}  # model -> _plain(model), asked once per model, not per object
 
     def flush():
         if pending:
@@ -40,7 +41,7 @@ def deserialize_db_from_string(creation, data):
                 unique_fields=[meta.pk.name] if others else None,
                 update_fields=others or None,
             )
-            table_names.add(model._meta.db_table)
+            table_names.add(meta.db_table)
             pending.clear()
 
     objects = serializers.deserialize("json", StringIO(data), using=connection.alias)
@@ -49,7 +50,9 @@ def deserialize_db_from_string(creation, data):
             for deserialized in objects:
                 instance = deserialized.object
                 model = type(instance)
-                if deserialized.m2m_data or deserialized.deferred_fields or not _plain(model):
+                if model not in plain:
+                    plain[model] = _plain(model)
+                if deserialized.m2m_data or deserialized.deferred_fields or not plain[model]:
                     flush()
                     deserialized.save()
                     table_names.add(model._meta.db_table)

@@ -239,9 +239,9 @@ class CsvReader(Reader):
                     self.path, where, "", f"{len(values)} cells where the header has {width}."
                 )
                 continue
-            if product_texts(values) != texts:  # a product's rows follow each other
-                texts = product_texts(values)
-                product = _cells(values, product_columns, product_cells)
+            cells = product_texts(values)
+            if cells != texts:  # (a product's rows follow each other)
+                texts, product = cells, _cells(values, product_columns, product_cells)
             track = _cells(values, track_columns, track_cells)
             yield Row(
                 self.path,
