@@ -52,6 +52,11 @@ class RowValidator:
             member: (name, self.fields[name], self.fields[name].source, {})
             for member, name in self.schema.writable_attributes.items()
         }
+        # The values of these sources are judged by clean() on the row (see read)
+        self._judged = {}  # the names of the values judged valid -> read's verdicts
+        self._unjudged = frozenset(
+            source for _, _, source, _ in self._members.values() if not self.verdicts.judges(source)
+        )
         prototype = self.model()
         self._defaults = {k: v for k, v in prototype.__dict__.items() if k != "_state"}
         self._made_defaults = [  # defaults made anew for each row (a list, a dict)
@@ -71,9 +76,12 @@ class RowValidator:
 
     def read(self, values):
         """``values`` (attribute member -> value) read by the serializer's fields, as the
-        API reads a document's attributes: ``(field values, problems)``, a problem being
-        ``(member path, message)``."""
-        attrs, detail = {}, {}
+        API reads a document's attributes, and each value read judged by its model field,
+        as the model's ``clean_fields`` judges it (``FieldVerdicts.judge``): ``(field
+        values, problems, judged)``, a problem being ``(member path, message)``, the
+        values those the model fields cleaned, and ``judged`` what ``clean`` takes of
+        their verdicts. One verdict per member and value, remembered."""
+        attrs, detail, failed = {}, {}, None
         members = self._members
         for member, value in values.items():
             found = members.get(member)
@@ -85,13 +93,39 @@ class RowValidator:
             kind = type(value)  # remembered(), its commonest case first
             verdict = verdicts.get((kind, value)) if kind in REMEMBERED_TYPES else None
             if verdict is None:
-                verdict = remembered(verdicts, value, _read, field, value)
-            valid, result = verdict
-            if valid:
-                attrs[source] = result
-            else:
+                verdict = remembered(verdicts, value, self._read, field, source, value)
+            valid, result, errors = verdict
+            if not valid:
                 detail[name] = result
-        return attrs, self.problems(detail)
+                continue
+            attrs[source] = result
+            if errors is not None:
+                failed = failed or {}
+                failed[source] = errors
+        settled = frozenset(attrs if failed is None else attrs.keys() - failed.keys())
+        if self._unjudged:
+            settled -= self._unjudged
+        if failed is not None:
+            return attrs, self.problems(detail), (settled, failed)
+        judged = self._judged.get(settled)  # one object for the rows of the same members,
+        if judged is None:  # pickled once a message
+            judged = (settled, None)
+            if len(self._judged) < 100:
+                self._judged[settled] = judged
+        return attrs, self.problems(detail), judged
+
+    def _read(self, field, source, value):
+        """``field``'s verdict on ``value`` and its model field's on the value read:
+        ``(True, the value cleaned, None)``, ``(True, the value read, the model field's
+        errors)``, or ``(False, the serializer field's error detail, None)``."""
+        try:
+            value = field.run_validation(value)
+        except ValidationError as exc:
+            return False, exc.detail, None
+        judged = self.verdicts.judge(source, value)
+        if judged is None or judged[0]:
+            return True, value if judged is None else judged[1], None
+        return True, value, judged[1]
 
     def missing(self, values):
         """The problems of ``values`` as a new row: the required members it lacks."""
@@ -151,14 +185,13 @@ class RowValidator:
         instance.__dict__[field.attname] = getattr(related, target)
         field.set_cached_value(instance, related)
 
-    def clean(self, instance, loaded=(), only=None, ahead=None):
+    def clean(self, instance, loaded=(), only=None, judged=None):
         """The model's validation of ``instance`` short of uniqueness, as the API's write
         path runs it; ``loaded``: foreign keys holding rows just read; ``only``: on an
-        instance from ``new``, the fields set (the defaults are judged once); ``ahead``:
-        its fields' verdicts judged ahead (``FieldVerdicts.judge_ahead``). Returns the
-        problems."""
+        instance from ``new``, the fields set (the defaults are judged once); ``judged``:
+        the verdicts ``read`` gave the values it holds. Returns the problems."""
         try:
-            clean_for_write(instance, self.derived, loaded, self.verdicts, only, ahead)
+            clean_for_write(instance, self.derived, loaded, self.verdicts, only, judged)
         except DjangoValidationError as exc:
             return self.problems(model_errors(exc))
         return []
@@ -179,15 +212,6 @@ def _unrouted(*models):
     return not any(hasattr(r, "allow_relation") for r in router.routers) and all(
         router.db_for_write(model) == DEFAULT_DB_ALIAS for model in models
     )
-
-
-def _read(field, value):
-    """``field``'s verdict on ``value``: ``(True, the value read)`` or ``(False, its
-    error detail)``."""
-    try:
-        return True, field.run_validation(value)
-    except ValidationError as exc:
-        return False, exc.detail
 
 
 @contextlib.contextmanager

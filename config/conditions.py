@@ -67,6 +67,8 @@ def _judge(condition):
         children = [_judge(child) for child in condition.children]
         combine = _all if condition.connector == Q.AND else _any
         negated = condition.negated
+        if len(children) == 1 and not negated:
+            return children[0]  # (the commonest condition: one lookup)
 
         def judge(instance):
             result = combine([child(instance) for child in children])

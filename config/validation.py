@@ -30,7 +30,7 @@ from django.db.models.query_utils import DeferredAttribute
 from . import conditions
 
 
-def clean_for_write(instance, exclude=(), loaded=(), verdicts=None, only=None, ahead=None):
+def clean_for_write(instance, exclude=(), loaded=(), verdicts=None, only=None, judged=None):
     """``instance.full_clean(exclude=exclude)`` short of uniqueness: the same errors, but
     none of a uniqueness rule.
 
@@ -38,7 +38,8 @@ def clean_for_write(instance, exclude=(), loaded=(), verdicts=None, only=None, a
     database (and assigned), so their existence is not asked again. ``verdicts``: a
     ``FieldVerdicts`` to judge the fields with, for a caller validating many rows, and
     ``only``: the fields a new row sets, the others holding the model's defaults, and
-    ``ahead``: verdicts given before (see ``FieldVerdicts.clean_fields``).
+    ``judged``: the verdicts its fields gave the values it was given (see
+    ``FieldVerdicts.clean_fields``).
     """
     exclude = set(exclude)
     errors = {}
@@ -46,7 +47,7 @@ def clean_for_write(instance, exclude=(), loaded=(), verdicts=None, only=None, a
         if verdicts is None:
             instance.clean_fields(exclude=exclude | set(loaded))
         else:
-            verdicts.clean_fields(instance, exclude | set(loaded), only, ahead)
+            verdicts.clean_fields(instance, exclude | set(loaded), only, judged)
     except ValidationError as exc:
         errors = exc.update_error_dict(errors)
     try:
@@ -159,8 +160,8 @@ def remembered(verdicts, value, judge, *args):
 
 
 def _own(verdict):
-    valid, result = verdict
-    return (valid, list(result)) if valid and type(result) is list else verdict
+    valid, result, *more = verdict
+    return (valid, list(result), *more) if valid and type(result) is list else verdict
 
 
 class FieldVerdicts:
@@ -184,8 +185,10 @@ class FieldVerdicts:
         self._conditions = {}  # id(condition) -> see _condition
         self._checks = {}  # model -> see _model_checks
         self._checks_setting = {}  # (model, the fields a new row sets) -> see _checks_of
-        self._prototype = self._by_name = None  # see judge_ahead
+        self._unsettled = {}  # (only, settled) -> see fields_to_judge
+        self._prototype = self._by_name = None  # see judge
         self.model = model
+        self.excluded = frozenset(exclude)
         # The defaults' verdicts, judged once: a new row leaves most fields at them.
         self.default_errors = {}
         try:
@@ -320,10 +323,12 @@ class FieldVerdicts:
             for name in sorted(conditions.referenced_fields(condition))
         ]
 
-    def clean_fields(self, instance, exclude, only=None, ahead=None):
+    def clean_fields(self, instance, exclude, only=None, judged=None):
         """``only``: the fields ``instance`` (a new row) sets; the others hold the
-        defaults, whose verdicts are known. ``ahead``: verdicts ``judge_ahead`` gave,
-        each given to the field that holds the very value it judged."""
+        defaults, whose verdicts are known. ``judged``: ``(settled, failed)``, the
+        verdicts ``judge`` gave the values the row was given, as the instance holds them:
+        the names of the fields that found theirs valid (not judged again), and
+        ``{name: errors}`` for the others (or None)."""
         errors = {}
         if only is not None:
             errors = {
@@ -331,19 +336,20 @@ class FieldVerdicts:
                 for name, messages in self.default_errors.items()
                 if name not in only and name not in exclude
             }
+        settled, failed = judged or (_NONE, None)
         values = instance.__dict__
-        for field, name, attname, plain, empty, verdicts in self.judged(only):
+        for field, name, attname, plain, empty, verdicts in self.fields_to_judge(only, settled):
             if name in exclude:
+                continue
+            if failed and name in failed:
+                errors[name] = failed[name]
                 continue
             raw = values[attname] if plain and attname in values else getattr(instance, attname)
             if empty is not None and raw in empty:
                 continue  # as Django: an empty value of a blank field is not judged
             if isinstance(raw, DatabaseDefault):
                 continue
-            given = ahead.get(name) if ahead else None
-            if given is not None and given[0] is raw:
-                valid, result = given[1]
-            elif verdicts is None:
+            if verdicts is None:
                 valid, result = _judge(field, raw, instance)
             else:  # remembered(), its commonest case first
                 kind = type(raw)
@@ -358,50 +364,54 @@ class FieldVerdicts:
         if errors:
             raise ValidationError(errors)
 
-    def judge_ahead(self, attrs):
-        """The fields' verdicts on ``attrs`` (field name -> value, as a row sets them),
-        judged before the row's instance is made, in the process reading the file ahead
-        (relations are judged with the instance). Packed for the trip to the importing
-        process, where ``given_ahead`` unpacks them: the names of the values a field
-        judged valid as they are (cleaned to an equal value of the same type), and
-        ``{name: (value, verdict)}`` for the others. (Unpickling every verdict cost more
-        than a third of what the importing process spent on a row.)"""
-        if self._prototype is None:
+    def judge(self, name, value):
+        """The verdict the field ``name`` gives ``value`` as ``clean_fields`` judges it,
+        for a row to be given it: ``(True, the cleaned value)`` or ``(False, its
+        errors)``; None when ``clean_fields`` must judge it on the row itself (a relation,
+        whose check reads the database; a field whose descriptor changes the value it is
+        given; a field it does not judge). A row whose instance holds the cleaned value
+        gives ``clean_fields`` the name as settled, and one holding ``value`` (invalid) the
+        errors as failed."""
+        found = self._judgeable().get(name)
+        if found is None:
+            return None
+        field, empty, verdicts = found
+        if empty is not None and value in empty:
+            return True, value  # not judged (clean_fields)
+        kind = type(value)  # remembered(), its commonest case first
+        verdict = verdicts.get((kind, value)) if kind in REMEMBERED_TYPES else None
+        if verdict is None:
+            verdict = remembered(verdicts, value, _judge, field, value, self._prototype)
+        return verdict
+
+    def judges(self, name):
+        """Whether ``judge`` judges the field ``name``."""
+        return name in self._judgeable()
+
+    def _judgeable(self):
+        """The fields ``judge`` judges, by name: ``(field, its empty values if it may be
+        blank, its verdicts)``."""
+        if self._by_name is None:
             self._prototype = self.model()
             self._by_name = {
-                name: (field, verdicts)
-                for field, name, *_, verdicts in self.judged(None)
-                if verdicts is not None
+                name: (field, empty, verdicts)
+                for field, name, _, plain, empty, verdicts in self.judged(None)
+                if plain and verdicts is not None and name not in self.excluded
             }
-        same, others = [], {}
-        for name, value in attrs.items():
-            found = self._by_name.get(name)
-            if found is not None:
-                field, verdicts = found
-                kind = type(value)  # remembered(), its commonest case first
-                verdict = verdicts.get((kind, value)) if kind in REMEMBERED_TYPES else None
-                if verdict is None:
-                    verdict = remembered(verdicts, value, _judge, field, value, self._prototype)
-                valid, result = verdict
-                if valid and type(result) is kind and kind in _KEPT_TYPES and result == value:
-                    same.append(name)
-                else:
-                    others[name] = (value, verdict)
-        return tuple(same), others
+        return self._by_name
 
-    @staticmethod
-    def given_ahead(judged, attrs):
-        """``judge_ahead``'s verdicts on ``attrs`` (the same values, read back from the
-        same message) as ``clean_fields`` takes them: ``{name: (value, verdict)}``; None
-        for none (``judged`` None: the row was not read ahead)."""
-        if judged is None:
-            return None
-        same, others = judged
-        ahead = dict(others)
-        for name in same:
-            value = attrs[name]
-            ahead[name] = (value, (True, value))
-        return ahead
+    def fields_to_judge(self, only, settled):
+        """``judged(only)`` but the fields named in ``settled``: chosen once for each pair
+        (a file's rows share their columns)."""
+        if not settled:
+            return self.judged(only)
+        key = (only, settled)
+        fields = self._unsettled.get(key)
+        if fields is None:
+            fields = [entry for entry in self.judged(only) if entry[1] not in settled]
+            if len(self._unsettled) < 100:
+                self._unsettled[key] = fields
+        return fields
 
     def judged(self, only):
         """The fields ``clean_fields`` judges (all, or those named in ``only``), in the
@@ -431,9 +441,7 @@ class FieldVerdicts:
 
 
 _PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute)
-# Values a field's cleaned value may stand for when equal and of the same type (not so a
-# Decimal, whose exponent equality ignores, nor an aware datetime, whose zone it ignores).
-_KEPT_TYPES = frozenset({str, int, bool, float, list, dict, type(None), datetime.date})
+_NONE = frozenset()
 
 
 def tuple_getter(keys):

@@ -54,14 +54,10 @@ class Row:
     track: dict | None
     product_pointer: Callable[[str], str]
     track_pointer: Callable[[str], str]
-    # The members as the serializers' fields read them, (attrs, problems), once read
-    # (``CatalogLoader.read_members``).
+    # The members as the serializers' fields read them and the models' fields judge
+    # them, once read (``CatalogLoader.read_members``, ``RowValidator.read``).
     product_read: tuple | None = None
     track_read: tuple | None = None
-    # The values read judged by the models' fields, when read ahead (FieldVerdicts.
-    # judge_ahead).
-    product_judged: tuple | None = None
-    track_judged: tuple | None = None
 
     def problem(self, pointer, message):
         return Problem(self.file, self.where, pointer, message, self.location)

@@ -78,6 +78,7 @@ class CatalogLoader:
         # product usually follow each other, and may straddle two batches)
         self.writer = None  # a WriteBehind, during a load outside a transaction
         self.writing = None  # the UPCs of the batch it is writing (all: see write_batch)
+        self.last_product_read = None  # (the members, what read_members read of them)
 
     def load(self, rows):
         """Load ``rows`` (``Row``s, or ``Problem``s a reader found, reported in their
@@ -235,7 +236,7 @@ class CatalogLoader:
     def product_group(self, row):
         """Read and check a product's members, without the database."""
         group = Group(row, row.product)
-        group.attrs, problems = self.read_members(row).product_read
+        group.attrs, problems, _ = self.read_members(row).product_read
         group.problems = _at(row.product_pointer, problems)
         if not group.problems and group.attrs.get("upc_code") is None:
             message = "A product is matched by its UPC: give one."
@@ -245,21 +246,21 @@ class CatalogLoader:
             group.instance = self.products.new(group.attrs)
         return group
 
-    def read_members(self, row, ahead=False):
+    def read_members(self, row):
         """``row`` with its members read by the serializers' fields, as the API reads a
-        document's attributes (no database): its product's, and its track's, each as
-        ``(attrs, problems)``. Done ahead in another process (``readahead``), else here;
-        ``ahead``: the values read are judged by the models' fields there too."""
+        document's attributes, and judged by the models' fields (no database): its
+        product's, and its track's, each as ``RowValidator.read`` gives them. Done ahead
+        in another process (``readahead``), else here."""
         if row.product_read is None:
-            row.product_read = self.products.read(_attributes(row.product, PRODUCT_RELATIONSHIPS))
-            attrs, problems = row.product_read
-            if ahead and not problems:
-                row.product_judged = self.products.verdicts.judge_ahead(attrs)
+            last = self.last_product_read
+            if last is not None and last[0] is row.product:  # (a product's rows follow
+                row.product_read = last[1]  # each other, its members one dict: read once)
+            else:
+                members = _attributes(row.product, PRODUCT_RELATIONSHIPS)
+                row.product_read = self.products.read(members)
+                self.last_product_read = (row.product, row.product_read)
         if row.track is not None and row.track_read is None:
             row.track_read = self.tracks.read(_attributes(row.track, TRACK_RELATIONSHIPS))
-            attrs, problems = row.track_read
-            if ahead and not problems:
-                row.track_judged = self.tracks.verdicts.judge_ahead(attrs)
         return row
 
     def disagreeing(self, row, group, earlier):
@@ -310,8 +311,8 @@ class CatalogLoader:
             if group.problems:
                 continue
             only = None if values is not None else frozenset((*group.attrs, "label", "language"))
-            ahead = self.products.verdicts.given_ahead(group.row.product_judged, group.attrs)
-            problems = self.products.clean(instance, ("label", "language"), only, ahead)
+            judged = group.row.product_read[2]
+            problems = self.products.clean(instance, ("label", "language"), only, judged)
             group.problems += _at(group.row.product_pointer, problems)
             if not group.problems:
                 group.action = _action(group.stored, instance)
@@ -443,7 +444,7 @@ class CatalogLoader:
 
     def track(self, row, group, stored, names):
         members = row.track
-        attrs, problems = self.read_members(row).track_read
+        attrs, problems, judged = self.read_members(row).track_read
         pointer = row.track_pointer
         if problems:
             return _at(pointer, problems), None
@@ -469,8 +470,7 @@ class CatalogLoader:
         track._import_previous = previous
         # (a frozenset: the verdicts' lookups by it take it as it is, its hash kept)
         only = None if values is not None else frozenset((*attrs, "product", "audio_language"))
-        ahead = self.tracks.verdicts.given_ahead(row.track_judged, attrs)
-        problems = self.tracks.clean(track, ("product", "audio_language"), only, ahead)
+        problems = self.tracks.clean(track, ("product", "audio_language"), only, judged)
         return _at(pointer, problems), track
 
     def unique(self, row, group, track, positions, taken, isrcs):

@@ -76,12 +76,8 @@ class ReadAhead:
                 if isinstance(row, Row):
                     if previous is not None and row.product == previous.product:
                         # One product, many tracks: read once, and pickled once a message.
-                        row.product, row.product_read, row.product_judged = (
-                            previous.product,
-                            previous.product_read,
-                            previous.product_judged,
-                        )
-                    self.loader.read_members(row, ahead=True)
+                        row.product = previous.product
+                    self.loader.read_members(row)
                     previous = row
                     chunk.append(_fields(row))
                 else:

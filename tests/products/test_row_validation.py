@@ -62,10 +62,10 @@ def test_a_list_of_names_read_again_is_a_list_of_its_own():
     gets a list of its own: one row's list changed does not change another's."""
     rows = RowValidator(TrackSerializer)
 
-    first, problems = rows.read({"composer": ["Ann", "Bo"]})
-    second, _ = rows.read({"composer": ["Ann", "Bo"]})
+    first, problems, _ = rows.read({"composer": ["Ann", "Bo"]})
+    second, _, _ = rows.read({"composer": ["Ann", "Bo"]})
     first["composer"].append("changed")
-    third, _ = rows.read({"composer": ["Ann", "Bo"]})
+    third, _, _ = rows.read({"composer": ["Ann", "Bo"]})
 
     assert problems == []
     assert second["composer"] == third["composer"] == ["Ann", "Bo"]
@@ -74,6 +74,7 @@ def test_a_list_of_names_read_again_is_a_list_of_its_own():
         assert rows.read({"composer": ["Ann", " "]}) == (
             {},
             [("composer", "Must be an array of non-empty strings.")],
+            (frozenset(), None),
         )
 
 
@@ -106,25 +107,33 @@ def test_a_load_has_its_statements_planned_for_their_values():
 MAX_LENGTH = "Ensure this value has at most 255 characters (it has {})."
 
 
-def test_verdicts_judged_ahead_are_those_judged_on_the_instance():
-    """What the process reading ahead judges (and pickles) is what the fields judge on the
-    instance, errors included; a field no longer holding the value judged is judged."""
+def test_values_judged_as_read_get_the_verdicts_judged_on_the_instance():
+    """What ``judge`` gives the values a row is given (in the process reading ahead, and
+    pickled) is what the fields give them on the instance, errors and cleaned values
+    alike; a field holding a value not judged so is judged on the instance."""
     verdicts = FieldVerdicts(Track, exclude=["length"])
-    attrs = {"title": "x" * 300, "isrc_code": "ESA112310001", "artist": ["A"], "bpm": 90.5}
-    attrs, judged = pickle.loads(pickle.dumps((attrs, verdicts.judge_ahead(attrs))))
-    ahead = (attrs, verdicts.given_ahead(judged, attrs))
-    assert judged[0] == ("isrc_code", "artist", "bpm")  # valid as they are: their names
+    given = {"title": "x" * 300, "isrc_code": "es-a11-23-10001", "artist": ["A"], "bpm": 90.5}
+    verdicts_read = pickle.loads(pickle.dumps({n: verdicts.judge(n, v) for n, v in given.items()}))
+    attrs = {n: result if valid else given[n] for n, (valid, result) in verdicts_read.items()}
+    settled = frozenset(n for n, (valid, _) in verdicts_read.items() if valid)
+    failed = {n: result for n, (valid, result) in verdicts_read.items() if not valid}
+    assert settled == {"isrc_code", "artist", "bpm"}
+    assert verdicts.judge("product", 1) is None  # a relation: judged on the row
 
-    def errors(values, ahead=None):
+    def cleaned(values, judged=None):
         track = Track(**values, volume_number=1, track_number=1)
-        with pytest.raises(ValidationError) as failure:
-            verdicts.clean_fields(track, {"product", "audio_language"}, ahead=ahead)
-        return failure.value.message_dict
+        try:
+            verdicts.clean_fields(track, {"product", "audio_language"}, judged=judged)
+        except ValidationError as failure:
+            return failure.message_dict, track.isrc_code
+        return {}, track.isrc_code
 
-    assert errors(*ahead) == errors(attrs) == {"title": [MAX_LENGTH.format(300)]}
-    assert errors({**ahead[0], "title": "ok", "artist": []}, ahead[1]) == {
-        "artist": ["This field cannot be blank."]
-    }
+    assert cleaned(attrs, (settled, failed)) == cleaned(given)
+    assert cleaned(given) == ({"title": [MAX_LENGTH.format(300)]}, "ESA112310001")
+    assert cleaned({**attrs, "title": "ok", "artist": []}, (settled - {"artist"}, None)) == (
+        {"artist": ["This field cannot be blank."]},
+        "ESA112310001",
+    )
 
 
 @pytest.mark.django_db
