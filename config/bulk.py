@@ -52,8 +52,8 @@ class RowValidator:
             member: (name, self.fields[name], self.fields[name].source, {})
             for member, name in self.schema.writable_attributes.items()
         }
+        self._settled_verdicts = {}  # the names of the values judged valid -> see read
         # The values of these sources are judged by clean() on the row (see read)
-        self._judged = {}  # the names of the values judged valid -> read's verdicts
         self._unjudged = frozenset(
             source for _, _, source, _ in self._members.values() if not self.verdicts.judges(source)
         )
@@ -80,7 +80,8 @@ class RowValidator:
         as the model's ``clean_fields`` judges it (``FieldVerdicts.judge``): ``(field
         values, problems, judged)``, a problem being ``(member path, message)``, the
         values those the model fields cleaned, and ``judged`` what ``clean`` takes of
-        their verdicts. One verdict per member and value, remembered."""
+        their verdicts, for an instance holding those values as they are. One verdict per
+        member and value, remembered."""
         attrs, detail, failed = {}, {}, None
         members = self._members
         for member, value in values.items():
@@ -101,17 +102,17 @@ class RowValidator:
             attrs[source] = result
             if errors is not None:
                 failed = failed or {}
-                failed[source] = errors
+                failed[source] = (result, errors)
         settled = frozenset(attrs if failed is None else attrs.keys() - failed.keys())
         if self._unjudged:
             settled -= self._unjudged
         if failed is not None:
             return attrs, self.problems(detail), (settled, failed)
-        judged = self._judged.get(settled)  # one object for the rows of the same members,
-        if judged is None:  # pickled once a message
+        judged = self._settled_verdicts.get(settled)  # one object for the rows of the
+        if judged is None:  # same members, pickled once a message
             judged = (settled, None)
-            if len(self._judged) < 100:
-                self._judged[settled] = judged
+            if len(self._settled_verdicts) < 100:
+                self._settled_verdicts[settled] = judged
         return attrs, self.problems(detail), judged
 
     def _read(self, field, source, value):
@@ -189,7 +190,8 @@ class RowValidator:
         """The model's validation of ``instance`` short of uniqueness, as the API's write
         path runs it; ``loaded``: foreign keys holding rows just read; ``only``: on an
         instance from ``new``, the fields set (the defaults are judged once); ``judged``:
-        the verdicts ``read`` gave the values it holds. Returns the problems."""
+        the verdicts ``read`` gave the values ``instance`` was given, which it holds as
+        they are (the fields found valid are not judged again). Returns the problems."""
         try:
             clean_for_write(instance, self.derived, loaded, self.verdicts, only, judged)
         except DjangoValidationError as exc:

@@ -64,6 +64,8 @@ def _plan(condition, part):
 def _judge(condition):
     """A function deciding ``condition`` for an instance, as ``decide`` says."""
     if isinstance(condition, Q):
+        if condition.connector not in (Q.AND, Q.OR):
+            return _undecidable(condition.connector)  # XOR: left to the database
         children = [_judge(child) for child in condition.children]
         combine = _all if condition.connector == Q.AND else _any
         negated = condition.negated

@@ -138,7 +138,7 @@ LIMIT = 10_000  # verdicts remembered per rule, so that memory stays flat on uni
 
 
 def remembered(verdicts, value, judge, *args):
-    """``judge(*args)``, the verdict ``(valid, result)`` of a rule on ``value`` that
+    """``judge(*args)``, the verdict ``(valid, result, ...)`` of a rule on ``value`` that
     depends on ``value`` alone, given again from ``verdicts`` (the rule's dict) when
     ``value`` was judged before. Remembered are the values of ``REMEMBERED_TYPES`` and
     lists of strings (the names of a credit, repeated on a product's every track), the
@@ -326,9 +326,10 @@ class FieldVerdicts:
     def clean_fields(self, instance, exclude, only=None, judged=None):
         """``only``: the fields ``instance`` (a new row) sets; the others hold the
         defaults, whose verdicts are known. ``judged``: ``(settled, failed)``, the
-        verdicts ``judge`` gave the values the row was given, as the instance holds them:
-        the names of the fields that found theirs valid (not judged again), and
-        ``{name: errors}`` for the others (or None)."""
+        verdicts ``judge`` gave the values the row was given: the names of the fields
+        that found theirs valid, the instance holding the values they cleaned (not judged
+        again), and ``{name: (the value, its errors)}`` for the others (or None; a field
+        no longer holding that value is judged)."""
         errors = {}
         if only is not None:
             errors = {
@@ -341,10 +342,10 @@ class FieldVerdicts:
         for field, name, attname, plain, empty, verdicts in self.fields_to_judge(only, settled):
             if name in exclude:
                 continue
-            if failed and name in failed:
-                errors[name] = failed[name]
-                continue
             raw = values[attname] if plain and attname in values else getattr(instance, attname)
+            if failed and name in failed and failed[name][0] is raw:
+                errors[name] = failed[name][1]
+                continue
             if empty is not None and raw in empty:
                 continue  # as Django: an empty value of a blank field is not judged
             if isinstance(raw, DatabaseDefault):
@@ -405,7 +406,7 @@ class FieldVerdicts:
         (a file's rows share their columns)."""
         if not settled:
             return self.judged(only)
-        key = (only, settled)
+        key = (None if only is None else frozenset(only), frozenset(settled))
         fields = self._unsettled.get(key)
         if fields is None:
             fields = [entry for entry in self.judged(only) if entry[1] not in settled]

@@ -45,7 +45,9 @@ class Row:
     """One track as a file gives it, with its product's members, or a product alone
     (``track`` None). ``product`` holds ``label`` (a name) and ``language`` (a code) beside
     its attributes; ``track`` holds ``audio-language``. The pointers say where a member is
-    in the file's own terms (``/product.upc-code``, ``/included/2/attributes/title``)."""
+    in the file's own terms (``/product.upc-code``, ``/included/2/attributes/title``).
+    Members are never changed once in a row: rows of one product may share one dict, and
+    what was read of it (``CatalogLoader.read_members``)."""
 
     file: str
     where: str

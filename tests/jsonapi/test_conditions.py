@@ -196,6 +196,7 @@ def test_three_valued_logic(track, condition, expected):
         Q(preview_start__gt=F("product__id")),
         Q(title__regex="^T$"),  # POSIX $ does not match before a final newline, Python's does
         Q(title__regex=r"\yT"),  # PostgreSQL's word boundary, which Python's re refuses
+        Q(track_number=2) ^ Q(bpm__isnull=True),  # XOR: not an OR
     ],
     ids=str,
 )

@@ -19,7 +19,8 @@ from config.bulk import (
     set_on_save,
     upsert,
 )
-from config.validation import FieldVerdicts
+from config.jsonapi.serializers import model_errors
+from config.validation import FieldVerdicts, clean_for_write
 from products.models import Language, Product
 from tests.factories import make_label, make_product, make_track
 from tracks.models import Track
@@ -116,7 +117,7 @@ def test_values_judged_as_read_get_the_verdicts_judged_on_the_instance():
     verdicts_read = pickle.loads(pickle.dumps({n: verdicts.judge(n, v) for n, v in given.items()}))
     attrs = {n: result if valid else given[n] for n, (valid, result) in verdicts_read.items()}
     settled = frozenset(n for n, (valid, _) in verdicts_read.items() if valid)
-    failed = {n: result for n, (valid, result) in verdicts_read.items() if not valid}
+    failed = {n: (given[n], result) for n, (valid, result) in verdicts_read.items() if not valid}
     assert settled == {"isrc_code", "artist", "bpm"}
     assert verdicts.judge("product", 1) is None  # a relation: judged on the row
 
@@ -130,10 +131,58 @@ def test_values_judged_as_read_get_the_verdicts_judged_on_the_instance():
 
     assert cleaned(attrs, (settled, failed)) == cleaned(given)
     assert cleaned(given) == ({"title": [MAX_LENGTH.format(300)]}, "ESA112310001")
-    assert cleaned({**attrs, "title": "ok", "artist": []}, (settled - {"artist"}, None)) == (
+    assert cleaned({**attrs, "title": "ok", "artist": []}, (settled - {"artist"}, failed)) == (
         {"artist": ["This field cannot be blank."]},
         "ESA112310001",
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "members",
+    [
+        {"title": " Song ", "isrc-code": "es-a11-23-10001", "volume-number": 1,
+         "track-number": 2, "artist": ["A", "B"], "genre": "Rock", "bpm": 90.5,
+         "composer": ["C"], "explicit-content": False},
+        {"title": "T", "isrc-code": "QZA110000001", "volume-number": 1, "track-number": 3,
+         "artist": ["A"], "preview-start": 10, "preview-end": 5, "subtitle": None},
+        {"title": "T", "isrc-code": "QZA110000001", "volume-number": 1, "track-number": 1,
+         "artist": ["A"], "is-stream-gated": True, "mood": "Fiery", "description": ""},
+    ],
+)  # fmt: skip
+def test_a_row_read_and_cleaned_gets_what_django_gives_the_values_the_api_reads(members):
+    """A new row read (``RowValidator.read``: the serializer's fields, then the model's,
+    remembered) and cleaned (the fields so judged not again) gets the problems and the
+    values that Django's own ``clean_fields``, ``clean()`` and constraints give the values
+    the serializer's fields read, twice over (the second time from remembered verdicts)."""
+    rows = RowValidator(TrackSerializer)
+    product, english = make_product(), Language.objects.get(code="en")
+    loaded = ("product", "audio_language")
+
+    def reference():
+        values = {}
+        for member, value in members.items():
+            field = rows.fields[TrackSerializer.schema().writable_attributes[member]]
+            values[field.source] = field.run_validation(value)
+        track = Track(**values, product=product, audio_language=english)
+        try:
+            clean_for_write(track, rows.derived, loaded)
+        except ValidationError as exc:
+            return rows.problems(model_errors(exc)), track
+        return [], track
+
+    expected, cleaned = reference()
+    for _ in range(2):
+        attrs, problems, judged = rows.read(members)
+        assert problems == []
+        track = rows.new(attrs)
+        rows.relate(track, "product", product)
+        rows.relate(track, "audio_language", english)
+        only = frozenset((*attrs, *loaded))
+        assert rows.clean(track, loaded, only, judged) == expected
+        assert {name: getattr(track, name) for name in attrs} == {
+            name: getattr(cleaned, name) for name in attrs
+        }
 
 
 @pytest.mark.django_db
