@@ -25,13 +25,16 @@ class JsonApiParser(BaseParser):
 
 
 MAX_DEPTH = 64
+ATTRIBUTE_DEPTH = 3  # an attribute's value in a document: data, attributes, the member
 
 
-def check_document(document):
+def check_document(document, depth=0):
     """Refuse what no resource needs and the stack below us cannot take: NUL characters
     (PostgreSQL cannot store them) and nesting deeper than MAX_DEPTH (repr and json
-    recurse). Walks with an explicit stack, so the check itself cannot overflow."""
-    pending = [(document, "", 0)]
+    recurse). Walks with an explicit stack, so the check itself cannot overflow.
+    ``depth``: that of ``document`` in a request's (``ATTRIBUTE_DEPTH`` for a value an
+    importer reads as an attribute's)."""
+    pending = [(document, "", depth)]
     while pending:
         value, where, depth = pending.pop()
         if depth > MAX_DEPTH:

@@ -29,7 +29,7 @@ from lxml import etree
 from config.reporting import Problem
 from tracks import audius
 
-from .formats import Reader, Row
+from .formats import Reader, Row, file_problem
 
 # DDEX contributor roles -> the track's credit members.
 ROLES = {
@@ -66,12 +66,10 @@ class DdexReader(Reader):
         try:
             tree = etree.parse(io.BufferedReader(self.counter), PARSER)
         except etree.XMLSyntaxError as exc:
-            yield Problem(
-                self.path, f"line {exc.lineno or 0}", "", f"not well-formed XML: {exc.msg}"
-            )
+            yield file_problem(self.path, exc.lineno, f"not well-formed XML: {exc.msg}")
             return
         if tree.docinfo.doctype:
-            yield Problem(self.path, "line 1", "", "A document type declaration is not accepted.")
+            yield file_problem(self.path, 1, "A document type declaration is not accepted.")
             return
         root = tree.getroot()
         if _local(root) != "NewReleaseMessage":

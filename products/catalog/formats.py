@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 from config import jsoncodec
 from config.jsonapi import fields as strict
+from config.jsonapi.exceptions import InvalidDocument
+from config.jsonapi.parsers import ATTRIBUTE_DEPTH, check_document
 from config.jsonapi.serializers import member_error
 from config.reporting import Problem
 from config.validation import tuple_getter
@@ -131,12 +133,18 @@ class Reader:
             try:
                 yield from self.rows(text)
             except (UnicodeDecodeError, csv.Error) as exc:
-                line = self.line()
-                where = f"line {line}" if line else "file"
                 reason = (
                     f"not UTF-8 text: {exc.reason}" if isinstance(exc, UnicodeDecodeError) else exc
                 )
-                yield Problem(self.path, where, "", f"{reason}; the rest of the file is not read.")
+                message = f"{reason}; the rest of the file is not read."
+                yield file_problem(self.path, self.line(), message)
+
+
+def file_problem(path, line, message):
+    """A problem of the file itself at ``line`` (None: unknown), no member's."""
+    if not line:
+        return Problem(path, "file", "", message)
+    return Problem(path, f"line {line}", "", message, (("line", line),))
 
 
 # CSV
@@ -173,9 +181,11 @@ def _number(text):
 
 def _json(text):
     try:
-        return jsoncodec.loads(text)
+        value = jsoncodec.loads(text)
     except ValueError:
         return text
+    check_document(value, ATTRIBUTE_DEPTH)  # as the API refuses a document holding it
+    return value
 
 
 def _list(text):
@@ -233,14 +243,20 @@ class CsvReader(Reader):
             if not any(values):
                 continue  # a blank line
             if len(values) != width:
-                yield Problem(
-                    self.path, where, "", f"{len(values)} cells where the header has {width}."
-                )
+                message = f"{len(values)} cells where the header has {width}."
+                yield Problem(self.path, where, "", message, location)
                 continue
-            cells = product_texts(values)
-            if cells != texts:  # (a product's rows follow each other)
-                texts, product = cells, _cells(values, product_columns, product_cells)
-            track = _cells(values, track_columns, track_cells)
+            try:
+                if "\x00" in "".join(values):  # (PostgreSQL cannot store it)
+                    check_document(dict(zip(header, values, strict=True)))
+                cells = product_texts(values)
+                if cells != texts:  # (a product's rows follow each other)
+                    product = _cells(values, product_columns, product_cells, PRODUCT_PREFIX)
+                    texts = cells
+                track = _cells(values, track_columns, track_cells, "")
+            except InvalidDocument as exc:  # the API's refusal of such a member
+                yield Problem(self.path, where, exc.pointer, str(exc.detail), location)
+                continue
             yield Row(
                 self.path,
                 where,
@@ -267,7 +283,9 @@ def _refused_columns(serializer_class, columns, members, prefix):
     return refused
 
 
-def _cells(values, columns, readers):
+def _cells(values, columns, readers, prefix):
+    """The members of ``columns`` (``(index, member)``), their cells read; a JSON cell
+    the API would refuse raises ``InvalidDocument`` at its column's pointer."""
     members = {}
     for index, member in columns:
         text = values[index]
@@ -275,7 +293,11 @@ def _cells(values, columns, readers):
             members[member] = None
         else:
             reader = readers.get(member)
-            members[member] = text if reader is None else reader(text)
+            try:
+                members[member] = text if reader is None else reader(text)
+            except InvalidDocument as exc:
+                exc.pointer = f"/{prefix}{member}{exc.pointer or ''}"
+                raise
     return members
 
 
@@ -336,6 +358,11 @@ class NdjsonReader(Reader):
                 document = jsoncodec.loads(line)
             except ValueError as exc:
                 yield Problem(self.path, where, "", f"not JSON: {exc}.", location)
+                continue
+            try:
+                check_document(document)  # as the API refuses a request's
+            except InvalidDocument as exc:
+                yield Problem(self.path, where, exc.pointer, str(exc.detail), location)
                 continue
             try:
                 product, tracks = _document(document)

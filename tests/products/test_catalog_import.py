@@ -287,17 +287,44 @@ def test_unreadable_files_are_reported_not_raised(tmp_path):
     latin.write_bytes(csv_text(album_rows(1)).encode() + "é,x\n".encode("latin-1"))
     nul = write(tmp_path, "nul.csv", csv_text(album_rows(2, tracks=2, title="a\x00b")))
     huge = write(tmp_path, "huge.csv", csv_text(album_rows(3, tracks=1, title="x" * 200_000)))
-    message, out, err = run_failing(latin, nul, huge)
+    message, _, err = run_failing(latin, nul, huge)
     assert message == "4 row(s) failed (reported above); the rest were loaded."
     lines = err.splitlines()
     assert lines[0].startswith(f"{latin}: file: not UTF-8 text: invalid continuation byte")
-    assert lines[1] == f"{nul}: line 2: /title: Null characters are not allowed."
-    assert lines[2] == f"{nul}: line 3: /title: Null characters are not allowed."
+    # As the API refuses a document holding a NUL: the whole row, product and track
+    assert lines[1] == f"{nul}: line 2: /title: Strings may not contain NUL (U+0000) characters."
+    assert lines[2] == f"{nul}: line 3: /title: Strings may not contain NUL (U+0000) characters."
     assert lines[3].startswith(f"{huge}: line 2: field larger than field limit")
     assert lines[0].endswith("; the rest of the file is not read.")
     assert lines[3].endswith("; the rest of the file is not read.")
-    assert "products: 1 created" in out  # nul.csv's product: only its tracks are refused
+    assert not Product.objects.exists()
     assert not Track.objects.exists()
+
+
+def test_what_the_api_refuses_in_any_document_is_refused_in_any_cell_or_line(tmp_path):
+    """A NUL (which PostgreSQL cannot store) in any member, a language's code included,
+    and JSON nested deeper than the API takes, are refused where they are, as the API
+    refuses a document holding them; the other rows are loaded."""
+    header = [*HEADER, "stream-conditions"]
+    rows = [[*row, ""] for row in album_rows(1, tracks=4)]
+    rows[0][HEADER.index("audio-language")] = "e\x00n"
+    rows[1][HEADER.index("artist")] = '["A\\u0000"]'
+    rows[2][-1] = "[" * 70 + "]" * 70
+    path = write(tmp_path, "bad.csv", csv_text(rows, header))
+    document = {"data": {"type": "products", "attributes": {"name": "A\x00"}}}
+    ndjson = write(tmp_path, "bad.ndjson", json.dumps(document) + "\n")
+
+    _, out, err = run_failing(path, ndjson)
+
+    assert err.splitlines() == [
+        f"{path}: line 2: /audio-language: Strings may not contain NUL (U+0000) characters.",
+        f"{path}: line 3: /artist/0: Strings may not contain NUL (U+0000) characters.",
+        f"{path}: line 4: /stream-conditions{'/0' * 62}: The document is nested deeper than "
+        "64 levels.",  # (as in a request: the attribute's value is three levels deep)
+        f"{ndjson}: line 1: /data/attributes/name: Strings may not contain NUL (U+0000) "
+        "characters.",
+    ]
+    assert "tracks: 1 created" in out
 
 
 def test_rows_of_one_product_must_agree(tmp_path):

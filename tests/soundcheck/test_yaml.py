@@ -431,6 +431,37 @@ def test_malformed_yaml_names_the_file_and_line_and_imports_nothing(tmp_path):
     assert not Check.objects.exists()  # not even the valid file before it
 
 
+def test_what_the_api_refuses_in_any_document_is_refused_in_an_item(tmp_path):
+    """A NUL (which PostgreSQL cannot store), however it is written, and nesting deeper
+    than the API takes (an alias that holds itself, say) fail their item, where they are,
+    as the API refuses a document holding them; the other items are imported."""
+    checks = write(
+        tmp_path,
+        "checks.yaml",
+        """\
+        - id: "has\\0readme"
+          name: A check
+        - id: fine
+          rule: {factRef: "scm:default/x", path: $.a, operator: equal, value: "\\0"}
+        - &loop
+          id: loop
+          rule: *loop
+        - id: fine-too
+        """,
+    )
+    message, _, err = failing(checks)
+
+    assert message == "3 item(s) failed (reported above); the rest were imported."
+    lines = err.splitlines()
+    nul = "Strings may not contain NUL (U+0000) characters."
+    assert lines[0] == f"{checks}: item 1 (id has\x00readme): /id: {nul}"
+    assert lines[1] == f"{checks}: item 2 (id fine): /rule/value: {nul}"
+    assert lines[2] == (
+        f"{checks}: item 3 (id loop): {'/rule' * 63}: The document is nested deeper than 64 levels."
+    )
+    assert list(Check.objects.values_list("slug", flat=True)) == ["fine-too"]
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [

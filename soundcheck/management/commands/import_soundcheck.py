@@ -8,7 +8,8 @@ the others are imported. Checks come first, so the tracks' levels can name them.
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, transaction
 
-from config.jsonapi.exceptions import member_errors
+from config.jsonapi.exceptions import InvalidDocument, member_errors
+from config.jsonapi.parsers import ATTRIBUTE_DEPTH, check_document
 from config.reporting import Problem, Progress, Report, add_import_arguments
 from organizations.cli import organization_for
 from soundcheck import yaml_format
@@ -103,6 +104,12 @@ class Import:
         if not isinstance(item.id, str):
             counts["failed"] += 1
             yield item.problem("/id", f"a {item.kind} needs its id (a string).")
+            return
+        try:  # what the API refuses in any document (a NUL, nesting too deep)
+            check_document(item.raw, ATTRIBUTE_DEPTH - 1)  # (an item: a resource's attributes)
+        except InvalidDocument as exc:
+            counts["failed"] += 1
+            yield item.problem(exc.pointer, str(exc.detail))
             return
         model, serializer_class = KINDS[item.kind]
         existing = model.objects.filter(organization=self.organization, slug=item.id).first()
