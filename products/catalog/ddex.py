@@ -54,6 +54,7 @@ GENRES = {genre.lower(): genre for genre in audius.GENRES}
 DURATION = re.compile(
     r"P(?:(?P<d>\d+)D)?T?(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?\Z"
 )
+_DIGITS = re.compile(r"[0-9]+")
 PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
 )
@@ -153,7 +154,7 @@ class Message:
             "language": _text(release, "LanguageOfPerformance") or self.language,
             "product-type": RELEASE_TYPES.get(_text(release, "ReleaseType")),
             "production-line": p_line and p_line["text"],
-            "production-year": int(p_line["year"]) if p_line and p_line["year"].isdigit() else None,
+            "production-year": _integer(p_line["year"]) if p_line else None,
             "copyright-line": c_line and c_line["text"],
         }
         if starts:
@@ -292,7 +293,14 @@ def _line(element, name):
 
 
 def _integer(text):
-    return int(text) if text and text.isdigit() else None
+    """A number written in ASCII digits (not another script's, which ``str.isdigit``
+    takes and ``int`` may not), else None (so too past Python's limit on converting)."""
+    if text and _DIGITS.fullmatch(text):
+        try:
+            return int(text)
+        except ValueError:
+            return None
+    return None
 
 
 def _seconds(duration):

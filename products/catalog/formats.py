@@ -17,6 +17,7 @@ product alone); the loader takes rows whatever file they came from:
 import csv
 import functools
 import io
+import math
 import os
 import re
 from collections.abc import Callable
@@ -169,14 +170,25 @@ _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def _integer(text):
-    return int(text) if _INTEGER.fullmatch(text) else text
+    """A whole number, as JSON would send it; else the text, for the field to refuse (so
+    too digits past Python's limit on converting them, as the API's JSON reading refuses)."""
+    if _INTEGER.fullmatch(text):
+        try:
+            return int(text)
+        except ValueError:
+            return text
+    return text
 
 
 def _number(text):
-    """A JSON-like number (no NaN or infinity, which JSON cannot send)."""
+    """A JSON-like number (no NaN or infinity, which JSON cannot send, nor a number past
+    a double's range, which the API's JSON reading refuses); else the text."""
     if _INTEGER.fullmatch(text):
-        return int(text)
-    return float(text) if _NUMBER.fullmatch(text) else text
+        return _integer(text)
+    if _NUMBER.fullmatch(text):
+        value = float(text)
+        return value if math.isfinite(value) else text
+    return text
 
 
 def _json(text):

@@ -753,6 +753,45 @@ def test_ddex_discs_are_volumes_and_a_release_without_recordings_is_a_product(tm
     assert Product.objects.get(upc_code=upc(62)).tracks.count() == 0
 
 
+def test_ddex_numbers_in_other_digits_or_too_long_are_not_numbers(tmp_path):
+    """A year or sequence number in other scripts' digits (which ``str.isdigit`` takes and
+    ``int`` may not) or past Python's limit on converting digits is no number: the year
+    is left out, a sequence number falls back to the position, as for any other text."""
+    text = (
+        ERN.format(upc=upc(43))
+        .replace("<Year>2024</Year><PLineText>2024 Ddex Label</PLineText></PLine>\n"
+                 "      <CLine>", "<Year>\u00b2</Year><PLineText>2024 Ddex Label</PLineText>"
+                 "</PLine>\n      <CLine>")
+        .replace("<SequenceNumber>1</SequenceNumber>", f"<SequenceNumber>{'9' * 5000}"
+                 "</SequenceNumber>")
+    )  # fmt: skip
+    assert "\u00b2" in text and "9" * 5000 in text
+    message, _, _ = run_failing(write(tmp_path, "odd.xml", text))
+
+    assert message.startswith("1 row(s) failed")  # the recording with the bad ISRC, as ever
+    product = Product.objects.get()
+    assert product.production_year is None
+    assert list(product.tracks.values_list("track_number", flat=True)) == [1]
+
+
+def test_csv_numbers_json_could_not_send_are_refused_as_text(tmp_path):
+    """A cell of more digits than Python converts, or a number past a double's range
+    (which the API's JSON reading refuses), is refused by its field as text."""
+    rows = album_rows(1, tracks=3)
+    rows[0][HEADER.index("track-number")] = "9" * 5000
+    rows[1][HEADER.index("bpm")] = "1e400"
+    rows[2][HEADER.index("bpm")] = "-1e400"
+    path = write(tmp_path, "numbers.csv", csv_text(rows))
+
+    _, _, err = run_failing(path)
+
+    assert err.splitlines() == [
+        f"{path}: line 2: /track-number: Must be a whole number.",
+        f"{path}: line 3: /bpm: Must be a number.",
+        f"{path}: line 4: /bpm: Must be a number.",
+    ]
+
+
 def test_ddex_entities_and_doctypes_are_refused(tmp_path):
     bomb = write(
         tmp_path,

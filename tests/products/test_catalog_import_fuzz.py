@@ -35,7 +35,7 @@ def cells(*values):
     return st.one_of(st.sampled_from(values), TEXT)
 
 
-NUMBERS = cells("1", "2", "3", "0", "-1", "1.5", "x", "99999999999", "")
+NUMBERS = cells("1", "2", "3", "0", "-1", "1.5", "x", "99999999999", "9" * 5000, "1e400", "")
 CELLS = {
     "product.upc-code": cells("4006381333931", "0012345678905", "0036000291452", "123", ""),
     "product.name": cells("Album", " Album ", ""),
