@@ -87,7 +87,8 @@ class Check(TimeStampedModel):
             message = "A rule check needs its rule."
             raise ValidationError({"rule": ValidationError(message, "rule_required", between)})
         if self.kind != CheckKind.RULE and self.rule is not None:
-            message = f"A {self.kind} check has no rule."
+            article = "An" if self.kind[0] in "aeiou" else "A"
+            message = f"{article} {self.kind} check has no rule."
             raise ValidationError({"rule": ValidationError(message, "rule_not_allowed", between)})
 
 

@@ -138,7 +138,7 @@ def load(path):
 def parse(path):
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # (a NUL in the path: ValueError)
         raise FormatError(f"{path}: cannot be read: {exc}") from exc
     try:
         return yaml.safe_load(text)
@@ -303,6 +303,23 @@ def plain(value):
     return value
 
 
+def key_not_text(raw):
+    """The path in ``raw`` of a mapping's key that is not a string (YAML's ``1:``,
+    ``null:``, ``2025-07-01:``), where a JSON document has only strings; else None.
+    (``raw`` is nested boundedly: ``check_document`` has judged it.)"""
+    pending = [(raw, "")]
+    while pending:
+        value, where = pending.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    return f"{where}/{key}"
+                pending.append((item, f"{where}/{key}"))
+        elif isinstance(value, list):
+            pending.extend((item, f"{where}/{index}") for index, item in enumerate(value))
+    return None
+
+
 def yaml_path(raw, segments):
     """The path in the YAML item ``raw`` of the spot the API members ``segments`` name:
     ``["levels", "0", "checks", "1", "owner-entity-ref"]`` -> ``/levels/0/checks/1/ownerEntityRef``.
@@ -314,7 +331,7 @@ def yaml_path(raw, segments):
         if isinstance(node, dict):
             if segment in node:
                 key = segment
-            elif YAML_KEYS.get(segment) in node:
+            elif segment in YAML_KEYS and YAML_KEYS[segment] in node:
                 key = YAML_KEYS[segment]
             elif set(node) == {"catalog"} and isinstance(node["catalog"], dict):
                 found.append("catalog")

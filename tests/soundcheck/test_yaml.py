@@ -462,6 +462,46 @@ def test_what_the_api_refuses_in_any_document_is_refused_in_an_item(tmp_path):
     assert list(Check.objects.values_list("slug", flat=True)) == ["fine-too"]
 
 
+def test_keys_that_are_not_strings_fail_their_item(tmp_path):
+    """YAML names members by numbers, nulls or dates too; a JSON document only by
+    strings: such an item fails where the key is (the API's rules compare its keys)."""
+    checks = write(
+        tmp_path,
+        "checks.yaml",
+        """\
+        - id: numbered
+          rule: {factRef: "scm:default/x", path: $.a, operator: equal, value: {0: 1, a: 2}}
+        - id: nulled
+          rule: {null: 1}
+        - id: fine
+        """,
+    )
+    message, _, err = failing(checks)
+
+    assert message == "2 item(s) failed (reported above); the rest were imported."
+    assert err.splitlines() == [
+        f"{checks}: item 1 (id numbered): /rule/value/0: A key is a string, as in JSON.",
+        f"{checks}: item 2 (id nulled): /rule/None: A key is a string, as in JSON.",
+    ]
+    assert list(Check.objects.values_list("slug", flat=True)) == ["fine"]
+
+
+def test_an_id_is_looked_up_as_it_is_stored(tmp_path):
+    """An id the API trims (`` ci``) is stored trimmed: a second run finds it so."""
+    checks = write(tmp_path, "checks.yaml", "- id: ' ci'\n  name: Padded\n")
+    run(checks)
+    out, _ = run(checks)
+    assert "checks: 0 created, 1 updated" in out
+    assert list(Check.objects.values_list("slug", flat=True)) == ["ci"]
+
+
+def test_an_include_whose_name_holds_a_nul_is_refused(tmp_path):
+    path = write(tmp_path, "app.yaml", 'checks: {$include: "nul\\0.yaml"}\n')
+    message, _, _ = failing(path)
+    assert message.startswith(f"{tmp_path / 'nul'}")
+    assert "cannot be read" in message
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [

@@ -7,6 +7,7 @@ the others are imported. Checks come first, so the tracks' levels can name them.
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, transaction
+from rest_framework.exceptions import ValidationError
 
 from config.jsonapi.exceptions import InvalidDocument, member_errors
 from config.jsonapi.parsers import ATTRIBUTE_DEPTH, check_document
@@ -93,6 +94,7 @@ class Import:
         self.counts = {
             kind: dict.fromkeys(("created", "updated", "skipped", "failed"), 0) for kind in KINDS
         }
+        self.id_fields = {}  # serializer class -> its id field (see stored_id)
 
     def one(self, item):
         """Import ``item``; yields what to report: a Problem, or a notice's text."""
@@ -111,8 +113,14 @@ class Import:
             counts["failed"] += 1
             yield item.problem(exc.pointer, str(exc.detail))
             return
+        where = yaml_format.key_not_text(item.raw)
+        if where is not None:  # (a document's members are named by strings)
+            counts["failed"] += 1
+            yield item.problem(where, "A key is a string, as in JSON.")
+            return
         model, serializer_class = KINDS[item.kind]
-        existing = model.objects.filter(organization=self.organization, slug=item.id).first()
+        slug = self.stored_id(serializer_class, item.id)
+        existing = model.objects.filter(organization=self.organization, slug=slug).first()
         if existing is not None and self.skip_existing:
             counts["skipped"] += 1
             yield f"{item.where()}: skipped, the {item.kind} exists."
@@ -150,6 +158,21 @@ class Import:
                 yield item.problem(yaml_format.yaml_path(item.raw, path), message)
             return
         counts["created" if existing is None else "updated"] += 1
+
+    def stored_id(self, serializer_class, given):
+        """``given`` as the serializer's id field reads it (trimmed, say), which is what a
+        created item is stored under and so what to look it up by; ``given`` when the
+        field refuses it (the serializer then says why)."""
+        field = self.id_fields.get(serializer_class)
+        if field is None:
+            serializer = serializer_class(context={}, unique_by_database=True)
+            field = self.id_fields[serializer_class] = serializer.fields[
+                serializer_class.schema().id_field
+            ]
+        try:
+            return field.run_validation(given)
+        except ValidationError:
+            return given
 
     def refer_to_existing_checks(self, data):
         """With --skip-existing a level's check that exists is referred to, not updated."""
