@@ -486,6 +486,40 @@ def test_keys_that_are_not_strings_fail_their_item(tmp_path):
     assert list(Check.objects.values_list("slug", flat=True)) == ["fine"]
 
 
+def test_a_level_may_name_a_check_a_later_track_defines(tmp_path):
+    """Tracks in any order: a level naming a check by id alone, which a later track
+    defines in its own levels, is imported on the first run (a failed track is tried
+    again once the others are in), and its problems, should it fail again, are told once."""
+    tracks = write(
+        tmp_path,
+        "tracks.yaml",
+        """\
+        tracks:
+          - id: early
+            name: Early
+            description: A track
+            ownerEntityRef: group:default/web
+            levels: [{ordinal: 1, name: One, checks: [{id: later-check}]}]
+          - id: broken
+            name: Broken
+            description: A track
+            ownerEntityRef: group:default/web
+            levels: [{ordinal: 1, name: One, checks: [{id: nowhere}]}]
+          - id: late
+            name: Late
+            description: A track
+            ownerEntityRef: group:default/web
+            levels: [{ordinal: 1, name: One, checks: [{id: later-check, name: Later}]}]
+        """,
+    )
+    message, out, err = failing(tracks)
+
+    assert message == "1 item(s) failed (reported above); the rest were imported."
+    assert "tracks: 2 created, 0 updated, 0 skipped, 1 failed" in out
+    assert len(err.splitlines()) == 1 and "(id broken)" in err
+    assert levels_of("early") == levels_of("late") == [(1, ["later-check"])]
+
+
 def test_an_id_is_looked_up_as_it_is_stored(tmp_path):
     """An id the API trims (`` ci``) is stored trimmed: a second run finds it so."""
     checks = write(tmp_path, "checks.yaml", "- id: ' ci'\n  name: Padded\n")

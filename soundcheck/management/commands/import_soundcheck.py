@@ -54,21 +54,38 @@ class Command(BaseCommand):
         run = Import(organization, skip_existing)
         report = Report(self, report)
         report.progress = progress = Progress(self.stderr, len(items), unit="items")
+        # A track that fails is tried again once the others are in: its levels may name a
+        # check by id that a later track defines in its own levels.
+        retried = []
         try:
             with transaction.atomic():  # each item in a savepoint of its own
                 for done, item in enumerate(items, 1):
-                    for said in run.one(item):
-                        if isinstance(said, Problem):
-                            report.problem(said)
-                        else:
-                            report.notice(said)
+                    counts = run.counts[item.kind]
+                    failed = counts["failed"]
+                    said = list(run.one(item))
+                    if item.kind == "track" and counts["failed"] > failed:
+                        counts["failed"] -= 1
+                        item.warnings.clear()
+                        retried.append(item)
+                    else:
+                        self.tell(report, said)
                     progress.update(done, done)
+                for item in retried:  # (its problems, should it fail again, come last)
+                    self.tell(report, run.one(item))
                 if dry_run:
                     transaction.set_rollback(True)
         finally:
             report.close()
         progress.finish()
         self.summarize(run, organization, dry_run)
+
+    @staticmethod
+    def tell(report, said):
+        for each in said:
+            if isinstance(each, Problem):
+                report.problem(each)
+            else:
+                report.notice(each)
 
     def summarize(self, run, organization, dry_run):
         prefix = "Dry run, nothing written: " if dry_run else ""
