@@ -425,7 +425,7 @@ def _copy(cursor, model, table, instances, create=None):
 
     Django's ``bulk_create`` prepares every value of every row in Python (``pre_save``,
     ``get_db_prep_save``), the slowest part of a bulk load. Here a value goes as it is,
-    but JSON, dumped by orjson, and the times Django sets on save.
+    but JSON, dumped by orjson, and the times Django sets on save, as text.
     """
     meta = model._meta
     now = timezone.now()
@@ -444,7 +444,9 @@ def _copy(cursor, model, table, instances, create=None):
         attnames.append(field.attname)
     columns += [field.column for field in stamped]
     values = tuple_getter(attnames)
-    stamps = [now] * len(stamped)
+    # The time as the text COPY reads: formatting a datetime took psycopg two thirds of
+    # a row's formatting, every row.
+    stamps = [now.isoformat()] * len(stamped)
     names = ", ".join(cursor.db.ops.quote_name(column) for column in columns)
     if create is not None:
         cursor.execute(
