@@ -6,6 +6,7 @@ connections, nothing mocked."""
 
 import contextlib
 import io
+import sys
 import threading
 import time
 
@@ -45,6 +46,14 @@ def test_batches_are_written_behind_outside_transactions_only():
     writer.close()
     with transaction.atomic():  # --dry-run, --atomic: a load's reads see its own writes
         assert WriteBehind.for_load() is None
+
+
+def test_the_writer_gets_the_gil_sooner_while_it_is_open():
+    interval = sys.getswitchinterval()
+    writer = WriteBehind.for_load()
+    assert sys.getswitchinterval() == WriteBehind.SWITCH_INTERVAL < interval
+    writer.close()
+    assert sys.getswitchinterval() == interval
 
 
 def catalog(tmp_path):
