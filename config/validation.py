@@ -372,18 +372,15 @@ class FieldVerdicts:
         whose check reads the database; a field whose descriptor changes the value it is
         given; a field it does not judge). A row whose instance holds the cleaned value
         gives ``clean_fields`` the name as settled, and one holding ``value`` (invalid) the
-        errors as failed."""
+        errors as failed. Not remembered here: the caller remembers the verdict with its
+        own (``RowValidator.read``), on the value as given, before it comes here."""
         found = self._judgeable().get(name)
         if found is None:
             return None
-        field, empty, verdicts = found
+        field, empty = found
         if empty is not None and value in empty:
             return True, value  # not judged (clean_fields)
-        kind = type(value)  # remembered(), its commonest case first
-        verdict = verdicts.get((kind, value)) if kind in REMEMBERED_TYPES else None
-        if verdict is None:
-            verdict = remembered(verdicts, value, _judge, field, value, self._prototype)
-        return verdict
+        return _judge(field, value, self._prototype)
 
     def judges(self, name):
         """Whether ``judge`` judges the field ``name``."""
@@ -391,11 +388,11 @@ class FieldVerdicts:
 
     def _judgeable(self):
         """The fields ``judge`` judges, by name: ``(field, its empty values if it may be
-        blank, its verdicts)``."""
+        blank)``: those ``clean_fields`` judges on the value alone."""
         if self._by_name is None:
             self._prototype = self.model()
             self._by_name = {
-                name: (field, empty, verdicts)
+                name: (field, empty)
                 for field, name, _, plain, empty, verdicts in self.judged(None)
                 if plain and verdicts is not None and name not in self.excluded
             }
