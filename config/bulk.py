@@ -81,9 +81,9 @@ class RowValidator:
         as the model's ``clean_fields`` judges it (``FieldVerdicts.judge``): ``(field
         values, problems, judged)``, a problem being ``(member path, message)``, the
         values those the model fields cleaned, and ``judged`` what ``clean`` takes of
-        their verdicts, for an instance holding those values as they are. One verdict per
-        member and value, remembered."""
-        attrs, detail, failed = {}, {}, None
+        their verdicts, for an instance holding those values as they are (see
+        ``FieldVerdicts.clean_fields``). One verdict per member and value, remembered."""
+        attrs, detail, failed, checked = {}, {}, None, []
         members = self._members
         for member, value in values.items():
             found = members.get(member)
@@ -96,7 +96,7 @@ class RowValidator:
             verdict = verdicts.get((kind, value)) if kind in REMEMBERED_TYPES else None
             if verdict is None:
                 verdict = remembered(verdicts, value, self._read, field, source, value)
-            valid, result, errors = verdict
+            valid, result, errors, holds = verdict
             if not valid:
                 detail[name] = result
                 continue
@@ -104,30 +104,36 @@ class RowValidator:
             if errors is not None:
                 failed = failed or {}
                 failed[source] = (result, errors)
+            elif holds:
+                checked.append(source)
         settled = frozenset(attrs if failed is None else attrs.keys() - failed.keys())
         if self._unjudged:
             settled -= self._unjudged
+        key = (settled, frozenset(checked))
         if failed is not None:
-            return attrs, self.problems(detail), (settled, failed)
-        judged = self._settled_verdicts.get(settled)  # one object for the rows of the
+            return attrs, self.problems(detail), (*key, failed)
+        judged = self._settled_verdicts.get(key)  # one object for the rows of the
         if judged is None:  # same members, pickled once a message
-            judged = (settled, None)
+            judged = (*key, None)
             if len(self._settled_verdicts) < 100:
-                self._settled_verdicts[settled] = judged
+                self._settled_verdicts[key] = judged
         return attrs, self.problems(detail), judged
 
     def _read(self, field, source, value):
         """``field``'s verdict on ``value`` and its model field's on the value read:
-        ``(True, the value cleaned, None)``, ``(True, the value read, the model field's
-        errors)``, or ``(False, the serializer field's error detail, None)``."""
+        ``(True, the value cleaned, None, whether the check constraints on its field
+        alone hold for it)``, ``(True, the value read, the model field's errors,
+        False)``, or ``(False, the serializer field's error detail, None, False)``."""
         try:
             value = field.run_validation(value)
         except ValidationError as exc:
-            return False, exc.detail, None
+            return False, exc.detail, None, False
         judged = self.verdicts.judge(source, value)
-        if judged is None or judged[0]:
-            return True, value if judged is None else judged[1], None
-        return True, value, judged[1]
+        if judged is None:
+            return True, value, None, False
+        if judged[0]:
+            return True, judged[1], None, self.verdicts.holds(source, judged[1])
+        return True, value, judged[1], False
 
     def missing(self, values):
         """The problems of ``values`` as a new row: the required members it lacks."""

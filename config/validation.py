@@ -50,6 +50,9 @@ def clean_for_write(instance, exclude=(), loaded=(), verdicts=None, only=None, j
             verdicts.clean_fields(instance, exclude | set(loaded), only, judged)
     except ValidationError as exc:
         errors = exc.update_error_dict(errors)
+    held = judged[1] if judged else _NONE  # (see FieldVerdicts.unsettled)
+    if held:
+        holding = verdicts.values_of(held)(instance.__dict__)
     try:
         instance.clean()
     except ValidationError as exc:
@@ -58,7 +61,9 @@ def clean_for_write(instance, exclude=(), loaded=(), verdicts=None, only=None, j
     if verdicts is None:
         checked = check_constraints(instance)
     else:
-        checked = verdicts.unsettled(instance, exclude, only)
+        if held and not _same(verdicts.values_of(held)(instance.__dict__), holding):
+            held = _NONE  # clean() changed one: judged again
+        checked = verdicts.unsettled(instance, exclude, only, held)
     for model, constraint, fields in checked:
         if not fields.isdisjoint(exclude):
             continue  # as Django does: a rule on an excluded field is not this validation's
@@ -68,6 +73,10 @@ def clean_for_write(instance, exclude=(), loaded=(), verdicts=None, only=None, j
             errors = exc.update_error_dict(errors)
     if errors:
         raise ValidationError(errors)
+
+
+def _same(values, others):
+    return all(map(operator.is_, values, others))
 
 
 def _check(constraint, model, instance, exclude):
@@ -187,6 +196,8 @@ class FieldVerdicts:
         self._checks_setting = {}  # (model, the fields a new row sets) -> see _checks_of
         self._unsettled = {}  # (only, settled) -> see fields_to_judge
         self._prototype = self._by_name = None  # see judge
+        self._own = None  # see holds
+        self._getters = {}  # see values_of
         self.model = model
         self.excluded = frozenset(exclude)
         # The defaults' verdicts, judged once: a new row leaves most fields at them.
@@ -196,29 +207,33 @@ class FieldVerdicts:
         except ValidationError as exc:
             self.default_errors = exc.error_dict
 
-    def unsettled(self, instance, exclude, only=None):
+    def unsettled(self, instance, exclude, only=None, held=None):
         """The check constraints of ``instance`` (as ``check_constraints`` gives them, but
         those on a field in ``exclude``) that its values do not settle as holding: those
         whose condition is false or cannot be decided in Python, and those on values whose
         verdict is not remembered (``REMEMBERED_TYPES``). A condition's verdict on values
         already seen is remembered: its truth depends on the values of its fields alone.
         ``only``: the fields a new row sets (see ``clean_fields``); the conditions on the
-        others alone are settled once, on the defaults, while the row holds them."""
+        others alone are settled once, on the defaults, while the row holds them.
+        ``held``: fields whose own conditions (those reading it alone) ``holds`` found
+        holding for the values the instance holds."""
         checks, defaults = self._checks_of(instance, only)
         values = instance.__dict__
         if defaults is not None:
             get, expected, kinds = defaults
             try:
-                held = get(values)
+                present = get(values)
             except KeyError:
-                held = None
-            if held != expected or tuple(map(type, held)) != kinds:
+                present = None
+            if present != expected or tuple(map(type, present)) != kinds:
                 checks, _ = self._checks_of(instance, None)  # (clean() set one, say)
         unsettled = []
         for entry, fields, get, decided, single in checks:
             if not fields.isdisjoint(exclude):
                 continue
             if single is not None:  # (the commonest case: one field, no tuple of values)
+                if held and not fields.isdisjoint(held):
+                    continue
                 value = values.get(single, self._UNSEEN)
                 kind = type(value)
                 if kind not in REMEMBERED_TYPES:  # (not in __dict__: see just below)
@@ -325,11 +340,12 @@ class FieldVerdicts:
 
     def clean_fields(self, instance, exclude, only=None, judged=None):
         """``only``: the fields ``instance`` (a new row) sets; the others hold the
-        defaults, whose verdicts are known. ``judged``: ``(settled, failed)``, the
+        defaults, whose verdicts are known. ``judged``: ``(settled, held, failed)``, the
         verdicts ``judge`` gave the values the row was given: the names of the fields
         that found theirs valid, the instance holding the values they cleaned (not judged
-        again), and ``{name: (the value, its errors)}`` for the others (or None; a field
-        no longer holding that value is judged)."""
+        again), those of them whose own conditions hold for them (``holds``; taken by
+        ``unsettled``), and ``{name: (the value, its errors)}`` for the others (or None;
+        a field no longer holding that value is judged)."""
         errors = {}
         if only is not None:
             errors = {
@@ -337,7 +353,7 @@ class FieldVerdicts:
                 for name, messages in self.default_errors.items()
                 if name not in only and name not in exclude
             }
-        settled, failed = judged or (_NONE, None)
+        settled, _, failed = judged or (_NONE, _NONE, None)
         values = instance.__dict__
         for field, name, attname, plain, empty, verdicts in self.fields_to_judge(only, settled):
             if name in exclude:
@@ -381,6 +397,52 @@ class FieldVerdicts:
         if empty is not None and value in empty:
             return True, value  # not judged (clean_fields)
         return _judge(field, value, self._prototype)
+
+    def holds(self, name, value):
+        """Whether the check constraints reading the field ``name`` alone hold for
+        ``value`` (a cleaned value ``judge`` gave), as ``unsettled`` finds them: a row
+        holding it gives ``clean_fields`` and ``unsettled`` the name as held."""
+        own = self._own_conditions().get(name)
+        if not own:
+            return True
+        attname, conditions_of = own
+        prototype = self._prototype
+        default = prototype.__dict__[attname]
+        prototype.__dict__[attname] = value
+        try:
+            for condition in conditions_of:
+                try:
+                    if conditions.decide(condition, prototype) is False:
+                        return False
+                except conditions.Undecidable:
+                    return False
+            return True
+        finally:
+            prototype.__dict__[attname] = default
+
+    def _own_conditions(self):
+        """By field name: ``(its attname, the conditions of the check constraints reading
+        that field alone)``, of the fields ``judge`` judges."""
+        if self._own is None:
+            judgeable, meta = self._judgeable(), self.model._meta
+            self._own = {}
+            for _, constraint, fields in check_constraints(self._prototype):
+                name = next(iter(fields)) if len(fields) == 1 else None
+                if name in judgeable:
+                    attname = meta.get_field(name).attname
+                    self._own.setdefault(name, (attname, []))[1].append(constraint.condition)
+        return self._own
+
+    def values_of(self, names):
+        """A function giving the tuple of the values an instance's ``__dict__`` holds for
+        the fields ``names`` (a frozenset), made once per set."""
+        get = self._getters.get(names)
+        if get is None:
+            meta = self.model._meta
+            get = tuple_getter(sorted(meta.get_field(name).attname for name in names))
+            if len(self._getters) < 100:
+                self._getters[names] = get
+        return get
 
     def judges(self, name):
         """Whether ``judge`` judges the field ``name``."""

@@ -75,7 +75,7 @@ def test_a_list_of_names_read_again_is_a_list_of_its_own():
         assert rows.read({"composer": ["Ann", " "]}) == (
             {},
             [("composer", "Must be an array of non-empty strings.")],
-            (frozenset(), None),
+            (frozenset(), frozenset(), None),
         )
 
 
@@ -129,9 +129,10 @@ def test_values_judged_as_read_get_the_verdicts_judged_on_the_instance():
             return failure.message_dict, track.isrc_code
         return {}, track.isrc_code
 
-    assert cleaned(attrs, (settled, failed)) == cleaned(given)
+    assert cleaned(attrs, (settled, frozenset(), failed)) == cleaned(given)
     assert cleaned(given) == ({"title": [MAX_LENGTH.format(300)]}, "ESA112310001")
-    assert cleaned({**attrs, "title": "ok", "artist": []}, (settled - {"artist"}, failed)) == (
+    judged = (settled - {"artist"}, frozenset(), failed)
+    assert cleaned({**attrs, "title": "ok", "artist": []}, judged) == (
         {"artist": ["This field cannot be blank."]},
         "ESA112310001",
     )
@@ -183,6 +184,53 @@ def test_a_row_read_and_cleaned_gets_what_django_gives_the_values_the_api_reads(
         assert {name: getattr(track, name) for name in attrs} == {
             name: getattr(cleaned, name) for name in attrs
         }
+
+
+def test_a_value_read_is_held_when_the_conditions_on_its_field_alone_hold():
+    """``holds``: the check constraints reading one field alone, decided on a value; a
+    row holding values so decided has those constraints not decided again."""
+    verdicts = FieldVerdicts(Track, exclude=["length"])
+    assert verdicts.holds("isrc_code", "QZA110000001")
+    assert not verdicts.holds("isrc_code", "QZA11000000")  # track_isrc_compact
+    assert verdicts.holds("bpm", 90.5) and verdicts.holds("bpm", None)
+    assert not verdicts.holds("bpm", -1.0)  # track_bpm
+    assert verdicts.holds("title", "x" * 300)  # no condition of its own (its length: judge)
+    track = Track(title="T", isrc_code="bad", artist=["A"], volume_number=1, track_number=0)
+
+    only = frozenset(("title", "isrc_code", "artist", "volume_number", "track_number"))
+
+    def unsettled(held=None, only=None):
+        return sorted(c.name for _, c, _ in verdicts.unsettled(track, set(), only, held))
+
+    for fields in (None, only):  # any row, and a new row setting only these
+        assert unsettled(None, fields) == ["track_isrc_compact", "track_number_positive"]
+        assert unsettled(frozenset({"isrc_code"}), fields) == ["track_number_positive"]
+
+
+@pytest.mark.django_db
+def test_a_held_value_clean_changes_has_its_conditions_decided_again(monkeypatch):
+    """A value ``clean()`` changes is no longer the one held: its constraints are
+    decided on the new value, as Django decides them."""
+    rows = RowValidator(TrackSerializer)
+    product, english = make_product(), Language.objects.get(code="en")
+    loaded = ("product", "audio_language")
+    members = {"title": "T", "isrc-code": "QZA110000001", "volume-number": 1,
+               "track-number": 1, "artist": ["A"]}  # fmt: skip
+    attrs, problems, judged = rows.read(members)
+    assert problems == [] and "isrc_code" in judged[1]
+    monkeypatch.setattr(Track, "clean", lambda track: setattr(track, "isrc_code", "bad"))
+
+    def track():
+        made = rows.new(attrs)
+        rows.relate(made, "product", product)
+        rows.relate(made, "audio_language", english)
+        return made
+
+    with pytest.raises(ValidationError) as refused:
+        clean_for_write(track(), rows.derived, loaded)
+    expected = rows.problems(model_errors(refused.value))
+    assert "track_isrc_compact" in str(expected)
+    assert rows.clean(track(), loaded, frozenset((*attrs, *loaded)), judged) == expected
 
 
 @pytest.mark.django_db
