@@ -5,10 +5,13 @@ API serializer's field and judging the values read by the models' fields
 (``CatalogLoader.read_members``). A child process does it for the rows ahead, while this
 process matches them with the stored rows, validates the rest by their models (the
 relations, ``clean()``, the check constraints, the stored values) and writes them
-(PostgreSQL working beside both). Rows come back in the file's order, with their
-verdicts, through a pipe the child writes to itself (``Channel``): memory stays flat, and
-what a row gets is what it would get read here (a verdict depends on the value alone,
-see ``config.bulk``).
+(PostgreSQL working beside both). When this process is about to run out of rows, the
+child sends those it parses unread, for this process to read: neither waits for the
+other while there is work.
+Rows come back in the file's order, with their verdicts (or none, to read here),
+through a pipe, which a thread of this process empties into a bounded buffer
+(``Messages``): memory stays flat, and what a row gets is what it would get read here (a
+verdict depends on the value alone, see ``config.bulk``).
 
 The child is forked: it inherits the configured Django, the loader and the open file,
 never touches the database connection it inherits, and ends with ``os._exit``
@@ -20,11 +23,17 @@ import dataclasses
 import multiprocessing
 import operator
 import pickle
+import queue
+import threading
 
 from .formats import Row
 
 CHUNK = 500  # rows per message (about 125 KB)
 PIPE_SIZE = 1 << 20  # bytes the pipe holds: 8 messages, where the system allows it
+AHEAD = 32  # messages received ahead of the rows given (16,000 rows, about 4 MB)
+# Messages this process has yet to take, below which the child sends the rows it has
+# parsed unread, for this process to read (``ReadAhead._read``).
+BEHIND = 6  # (a batch takes about four)
 # A row travels as the tuple of its fields: unpickling a dataclass with slots costs
 # several times as much.
 _fields = operator.attrgetter(*(field.name for field in dataclasses.fields(Row)))
@@ -50,13 +59,16 @@ class ReadAhead:
         context = multiprocessing.get_context("fork")
         receiving, sending = context.Pipe(duplex=False)
         _enlarge(sending)
-        child = context.Process(target=self._read, args=(sending,), daemon=True)
+        taken = context.Value("q", 0, lock=False)  # messages taken (this process writes it)
+        child = context.Process(target=self._read, args=(sending, taken), daemon=True)
         child.start()
         sending.close()  # the child holds the only writing end: its end is this end of file
         self.reader.close()  # the child's copy of the file is the one read
+        messages = Messages(receiving)
         try:
             while True:
-                rows, position, failure = _receive(receiving, child)
+                rows, position, failure = messages.next(child)
+                taken.value += 1
                 if failure is not None:
                     raise failure
                 if rows is None:
@@ -68,37 +80,47 @@ class ReadAhead:
             if child.is_alive():
                 child.terminate()  # this process stopped early (--atomic, an error)
             child.join()
-            receiving.close()
+            messages.close()
 
-    def _read(self, channel):
+    def _read(self, channel, taken):
         """In the child: every row, its members read, in messages of ``CHUNK`` rows; then
         ``(None, ...)``, or the exception that stopped the reading.
+
+        A message's rows are read here while this process is ahead; while it is behind
+        (fewer than ``BEHIND`` messages not ``taken``, so that the loader will soon wait
+        for it), they go unread and the loader reads them (``CatalogLoader.read_members``):
+        of the two processes, the one that would wait does the work.
 
         The messages are written by this thread, not by a ``multiprocessing.Queue``'s
         feeder thread: that thread waited for the reading thread to let go of the GIL
         (up to 5 ms, ``sys.getswitchinterval()``) at every piece of a message the pipe
         took, and this process for it, a third of a load's time."""
         try:
-            chunk, previous = [], None
+            chunk, previous, sent = [], None, 0
             for row in self.reader:
                 if isinstance(row, Row):
                     if previous is not None and row.product == previous.product:
                         # One product, many tracks: read once, and pickled once a message.
                         row.product = previous.product
-                    self.loader.read_members(row)
                     previous = row
-                    chunk.append(_fields(row))
-                else:
-                    chunk.append(row)  # a reader's problem
+                chunk.append(row)  # (or a reader's problem)
                 if len(chunk) >= CHUNK:
-                    _send(channel, (chunk, self.reader.position(), None))
-                    chunk = []
+                    self._send(channel, chunk, ahead=sent - taken.value >= BEHIND)
+                    chunk, sent = [], sent + 1
             if chunk:
-                _send(channel, (chunk, self.reader.position(), None))
+                self._send(channel, chunk, ahead=sent - taken.value >= BEHIND)
             _send(channel, (None, self.reader.position(), None))
         except Exception as exc:  # given to the parent, which raises it
             _send(channel, (None, None, exc))
         channel.close()
+
+    def _send(self, channel, chunk, ahead):
+        if ahead:
+            for row in chunk:
+                if isinstance(row, Row):
+                    self.loader.read_members(row)
+        rows = [_fields(row) if isinstance(row, Row) else row for row in chunk]
+        _send(channel, (rows, self.reader.position(), None))
 
 
 def _enlarge(channel):
@@ -120,11 +142,50 @@ def _send(channel, message):
     channel.send_bytes(data)
 
 
-def _receive(channel, child):
-    """The child's next message; an error if it ended without one (killed, say)."""
-    try:
-        return pickle.loads(channel.recv_bytes())
-    except EOFError:
-        child.join()
-        message = f"The process reading the file ended ({child.exitcode})."
-        raise RuntimeError(message) from None
+class Messages:
+    """The child's messages, received from ``channel`` by a thread of their own as they
+    come, up to ``AHEAD`` of those taken (``next``).
+
+    This process takes rows a batch at a time, then validates and writes them while the
+    pipe fills; once it is full the child waited, though the rows it would have read
+    meanwhile were soon wanted. The thread waits on the pipe without the GIL.
+    """
+
+    def __init__(self, channel):
+        self.channel = channel
+        self._buffer = queue.Queue(AHEAD)
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._receive, name="read-ahead", daemon=True)
+        self._thread.start()
+
+    def next(self, child):
+        """The next message; an error if the child ended without one (killed, say)."""
+        data = self._buffer.get()
+        if data is None:
+            child.join()
+            message = f"The process reading the file ended ({child.exitcode})."
+            raise RuntimeError(message)
+        return pickle.loads(data)
+
+    def close(self):
+        """Stop receiving (the child has ended) and close the channel."""
+        self._closed.set()
+        self._thread.join()
+        self.channel.close()
+
+    def _receive(
+        self,
+    ):
+        while True:
+            try:
+                data = self.channel.recv_bytes()
+            except (EOFError, OSError):  # the child ended, sending or not
+                data = None
+            while not self._closed.is_set():
+                try:
+                    self._buffer.put(data, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if data is None or self._closed.is_set():
+                return

@@ -8,7 +8,8 @@ import os
 import pytest
 
 from config.reporting import Report
-from products.catalog.formats import CsvReader
+from products.catalog import readahead
+from products.catalog.formats import CsvReader, Row
 from products.catalog.loader import CatalogLoader
 from products.catalog.readahead import CHUNK, ReadAhead, fork_available
 from tests.factories import default_organization
@@ -32,7 +33,16 @@ def bad_catalog(tmp_path):
     return write(tmp_path, "catalog.csv", text)
 
 
-def test_a_file_read_ahead_gets_the_verdicts_and_report_it_gets_read_here(tmp_path):
+NEVER_BEHIND, ALWAYS_BEHIND = 0, 10**9  # readahead.BEHIND: the child reads all, or none
+
+
+@pytest.mark.parametrize("behind", [NEVER_BEHIND, ALWAYS_BEHIND, readahead.BEHIND])
+def test_a_file_read_ahead_gets_the_verdicts_and_report_it_gets_read_here(
+    tmp_path, monkeypatch, behind
+):
+    """Whichever process reads a message's rows (the child while the loader is ahead,
+    the loader while it is behind), the outcome is the same."""
+    monkeypatch.setattr(readahead, "BEHIND", behind)  # (the child is forked: it sees it)
     path = bad_catalog(tmp_path)
     reports = {}
     for single_process in (True, False):
@@ -45,6 +55,20 @@ def test_a_file_read_ahead_gets_the_verdicts_and_report_it_gets_read_here(tmp_pa
     assert reports[True] == reports[False]
     assert "5 row(s) failed" in reports[False][0]
     assert "tracks: 591 created" in reports[False][2][1]
+    assert not multiprocessing.active_children()
+
+
+@pytest.mark.parametrize(("behind", "read"), [(NEVER_BEHIND, True), (ALWAYS_BEHIND, False)])
+def test_rows_come_read_while_the_loader_is_ahead_and_unread_while_it_is_behind(
+    tmp_path, monkeypatch, behind, read
+):
+    monkeypatch.setattr(readahead, "BEHIND", behind)
+    path = bad_catalog(tmp_path)
+    loader = CatalogLoader(default_organization(), Report(None))
+    rows = [row for row in ReadAhead(CsvReader(path), loader) if isinstance(row, Row)]
+    assert len(rows) > CHUNK
+    assert {row.track_read is not None for row in rows} == {read}
+    assert {row.product_read is not None for row in rows} == {read}
     assert not multiprocessing.active_children()
 
 
