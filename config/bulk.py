@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
 from django.db.models import signals
 from django.db.models.base import Model, ModelState
+from django.db.models.query_utils import DeferredAttribute
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
@@ -68,6 +69,14 @@ class RowValidator:
         self._plain_init = not (
             signals.pre_init.has_listeners(self.model)
             or signals.post_init.has_listeners(self.model)
+        )
+        # Fields that setattr() sets in the instance's __dict__ as it is, under their name
+        # (no descriptor of their own setting them: not a relation, a file, a property)
+        self._plain_fields = frozenset(
+            field.attname
+            for field in self.model._meta.concrete_fields
+            if field.attname == field.name
+            and type(getattr(self.model, field.attname, None)) is DeferredAttribute
         )
         self._foreign_keys = {  # name -> (field, its model, the related field's attname)
             field.name: (field, field.related_model, field.target_field.attname)
@@ -131,9 +140,15 @@ class RowValidator:
         judged = self.verdicts.judge(source, value)
         if judged is None:
             return True, value, None, False
-        if judged[0]:
-            return True, judged[1], None, self.verdicts.holds(source, judged[1])
-        return True, value, judged[1], False
+        if not judged[0]:
+            return True, value, judged[1], False
+        cleaned = judged[1]  # held only as a value never changed in place (see unsettled)
+        return (
+            True,
+            cleaned,
+            None,
+            type(cleaned) in REMEMBERED_TYPES and self.verdicts.holds(source, cleaned),
+        )
 
     def missing(self, values):
         """The problems of ``values`` as a new row: the required members it lacks."""
@@ -155,8 +170,11 @@ class RowValidator:
         instance._state = ModelState()
         for field in self._made_defaults:
             instance.__dict__[field.attname] = field.get_default()
-        for name, value in attrs.items():
-            setattr(instance, name, value)
+        if self._plain_fields.issuperset(attrs):
+            instance.__dict__.update(attrs)  # (what setattr() does, for each)
+        else:
+            for name, value in attrs.items():
+                setattr(instance, name, value)
         return instance
 
     def stored(self, names, values):
@@ -344,9 +362,11 @@ class WriteBehind:
             if self._pending is not None:
                 self._pending.exception()  # (its outcome is the caller's, who did not wait)
         finally:
-            self._thread.submit(connections.close_all).result()
-            self._thread.shutdown()
             sys.setswitchinterval(self._interval)
+            try:
+                self._thread.submit(connections.close_all).result()
+            finally:
+                self._thread.shutdown()
 
 
 def upsert(model, instances, unique_fields, update_fields):

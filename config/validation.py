@@ -50,9 +50,10 @@ def clean_for_write(instance, exclude=(), loaded=(), verdicts=None, only=None, j
             verdicts.clean_fields(instance, exclude | set(loaded), only, judged)
     except ValidationError as exc:
         errors = exc.update_error_dict(errors)
-    held = judged[1] if judged else _NONE  # (see FieldVerdicts.unsettled)
+    held = judged[1] if judged and verdicts is not None else _NONE  # (see unsettled)
     if held:
-        holding = verdicts.values_of(held)(instance.__dict__)
+        values_held = verdicts.values_of(held)
+        holding = values_held(instance.__dict__)
     try:
         instance.clean()
     except ValidationError as exc:
@@ -61,7 +62,7 @@ def clean_for_write(instance, exclude=(), loaded=(), verdicts=None, only=None, j
     if verdicts is None:
         checked = check_constraints(instance)
     else:
-        if held and not _same(verdicts.values_of(held)(instance.__dict__), holding):
+        if held and not _same(values_held(instance.__dict__), holding):
             held = _NONE  # clean() changed one: judged again
         checked = verdicts.unsettled(instance, exclude, only, held)
     for model, constraint, fields in checked:
@@ -401,7 +402,7 @@ class FieldVerdicts:
     def holds(self, name, value):
         """Whether the check constraints reading the field ``name`` alone hold for
         ``value`` (a cleaned value ``judge`` gave), as ``unsettled`` finds them: a row
-        holding it gives ``clean_fields`` and ``unsettled`` the name as held."""
+        holding it gives ``unsettled`` the name as held."""
         own = self._own_conditions().get(name)
         if not own:
             return True

@@ -25,6 +25,7 @@ import operator
 import pickle
 import queue
 import threading
+import traceback
 
 from .formats import Row
 
@@ -58,14 +59,15 @@ class ReadAhead:
     def __iter__(self):
         context = multiprocessing.get_context("fork")
         receiving, sending = context.Pipe(duplex=False)
-        _enlarge(sending)
         taken = context.Value("q", 0, lock=False)  # messages taken (this process writes it)
-        child = context.Process(target=self._read, args=(sending, taken), daemon=True)
-        child.start()
-        sending.close()  # the child holds the only writing end: its end is this end of file
-        self.reader.close()  # the child's copy of the file is the one read
-        messages = Messages(receiving)
+        child = context.Process(target=self._read, args=(sending, receiving, taken), daemon=True)
+        messages = None
         try:
+            _enlarge(sending)
+            child.start()
+            sending.close()  # the child holds the only writing end: its end is our end of file
+            self.reader.close()  # the child's copy of the file is the one read
+            messages = Messages(receiving)
             while True:
                 rows, position, failure = messages.next(child)
                 taken.value += 1
@@ -79,22 +81,28 @@ class ReadAhead:
         finally:
             if child.is_alive():
                 child.terminate()  # this process stopped early (--atomic, an error)
-            child.join()
-            messages.close()
+            if child.pid is not None:
+                child.join()
+            sending.close()
+            if messages is not None:
+                messages.close()
+            else:
+                receiving.close()
 
-    def _read(self, channel, taken):
-        """In the child: every row, its members read, in messages of ``CHUNK`` rows; then
-        ``(None, ...)``, or the exception that stopped the reading.
+    def _read(self, channel, receiving, taken):
+        """In the child: every row, in messages of ``CHUNK`` rows, most with their members
+        read; then ``(None, ...)``, or the exception that stopped the reading.
 
-        A message's rows are read here while this process is ahead; while it is behind
-        (fewer than ``BEHIND`` messages not ``taken``, so that the loader will soon wait
-        for it), they go unread and the loader reads them (``CatalogLoader.read_members``):
-        of the two processes, the one that would wait does the work.
+        A message's rows are read here while the loader has ``BEHIND`` messages or more
+        not ``taken``; with fewer it will soon wait for this process, so they go unread
+        and the loader reads them (``CatalogLoader.read_members``): of the two processes,
+        the one that would wait does the work.
 
         The messages are written by this thread, not by a ``multiprocessing.Queue``'s
         feeder thread: that thread waited for the reading thread to let go of the GIL
         (up to 5 ms, ``sys.getswitchinterval()``) at every piece of a message the pipe
         took, and this process for it, a third of a load's time."""
+        receiving.close()  # (should the loader die, writing fails rather than waits)
         try:
             chunk, previous, sent = [], None, 0
             for row in self.reader:
@@ -111,7 +119,7 @@ class ReadAhead:
                 self._send(channel, chunk, ahead=sent - taken.value >= BEHIND)
             _send(channel, (None, self.reader.position(), None))
         except Exception as exc:  # given to the parent, which raises it
-            _send(channel, (None, None, exc))
+            _send(channel, (None, None, _transferable(exc)))
         channel.close()
 
     def _send(self, channel, chunk, ahead):
@@ -135,11 +143,18 @@ def _enlarge(channel):
 
 
 def _send(channel, message):
+    channel.send_bytes(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+
+
+def _transferable(exc):
+    """``exc``, or a ``RuntimeError`` telling it where it would not come back from a
+    pickle as it is (an exception whose ``__init__`` takes other arguments, say)."""
     try:
-        data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
-    except Exception as exc:  # an exception that cannot be pickled, say
-        data = pickle.dumps((None, None, RuntimeError(f"The reading failed: {exc!r}")))
-    channel.send_bytes(data)
+        pickle.loads(pickle.dumps(exc, pickle.HIGHEST_PROTOCOL))
+    except Exception:
+        trace = "".join(traceback.format_exception(exc))
+        return RuntimeError(f"The reading failed: {type(exc).__name__}: {exc}\n{trace}")
+    return exc
 
 
 class Messages:
@@ -173,19 +188,23 @@ class Messages:
         self._thread.join()
         self.channel.close()
 
-    def _receive(
-        self,
-    ):
-        while True:
-            try:
-                data = self.channel.recv_bytes()
-            except (EOFError, OSError):  # the child ended, sending or not
-                data = None
-            while not self._closed.is_set():
+    def _receive(self):
+        data = b""
+        try:
+            while data is not None and not self._closed.is_set():
                 try:
-                    self._buffer.put(data, timeout=0.1)
-                    break
-                except queue.Full:
-                    continue
-            if data is None or self._closed.is_set():
+                    data = self.channel.recv_bytes()
+                except (EOFError, OSError):  # the child ended, sending or not
+                    data = None
+                self._put(data)
+        finally:
+            if data is not None:  # ended otherwise (a MemoryError, say): next() stops
+                self._put(None)
+
+    def _put(self, data):
+        while not self._closed.is_set():
+            try:
+                self._buffer.put(data, timeout=0.1)
                 return
+            except queue.Full:
+                continue

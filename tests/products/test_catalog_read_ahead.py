@@ -4,6 +4,8 @@ the run, whatever ends it. Real forked processes, nothing mocked."""
 
 import multiprocessing
 import os
+import threading
+import time
 
 import pytest
 
@@ -72,6 +74,41 @@ def test_rows_come_read_while_the_loader_is_ahead_and_unread_while_it_is_behind(
     assert not multiprocessing.active_children()
 
 
+def test_rows_come_read_once_the_loader_has_fallen_behind_and_in_order(tmp_path, monkeypatch):
+    """The loader takes nothing for a while: the first messages come unread (it would
+    have waited for them), then the child reads ahead; the rows come in the file's order."""
+    monkeypatch.setattr(readahead, "CHUNK", 20)
+    monkeypatch.setattr(readahead, "BEHIND", 2)
+    path = bad_catalog(tmp_path)
+    loader = CatalogLoader(default_organization(), Report(None))
+    rows = iter(ReadAhead(CsvReader(path), loader))
+    first = next(rows)
+    time.sleep(1)  # (the child parses and sends the rest meanwhile)
+    given = [first, *rows]
+    assert [row.where for row in given] == [row.where for row in CsvReader(path)]
+    read = [row.track_read is not None for row in given if isinstance(row, Row)]
+    assert read[:40] == [False] * 40  # two messages, sent while none was taken
+    assert all(read[60:])  # the loader two messages or more behind (it took the first)
+    assert not multiprocessing.active_children()
+
+
+def test_a_run_stopping_while_the_pipe_and_the_buffer_are_full_ends_the_child(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(readahead, "CHUNK", 5)
+    monkeypatch.setattr(readahead, "AHEAD", 2)
+    monkeypatch.setattr(readahead, "PIPE_SIZE", 4096)  # (the system's least: a page)
+    path = bad_catalog(tmp_path)
+    threads = threading.active_count()
+    loader = CatalogLoader(default_organization(), Report(None))
+    rows = iter(ReadAhead(CsvReader(path), loader))
+    next(rows)
+    time.sleep(1)  # the child fills the pipe, and the thread the buffer
+    rows.close()
+    assert not multiprocessing.active_children()
+    assert threading.active_count() == threads
+
+
 def test_the_reading_process_ends_when_the_run_stops_early(tmp_path):
     path = bad_catalog(tmp_path)
     message, _, _ = run_failing(path, atomic=True, batch_size=2)
@@ -91,23 +128,34 @@ class FailingReader(CsvReader):
             if number == CHUNK + 10:
                 if self.how == "raise":
                     raise LookupError("a reader's own failure")
+                if self.how == "raise unpicklable":
+                    raise Unpicklable("a reader's own failure", 2)
                 os._exit(3)  # the process killed, say
             yield row
 
 
+class Unpicklable(Exception):
+    def __init__(self, message, code):  # (unpickled, it is given one argument: fails)
+        super().__init__(message)
+        self.code = code
+
+
 @pytest.mark.parametrize(
-    ("how", "error", "says", "given"),
+    ("how", "error", "says"),
     [
-        ("raise", LookupError, "a reader's own failure", CHUNK),  # the rows before it
-        ("die", RuntimeError, r"ended \(3\)", 0),  # those it had not sent yet are lost
+        ("raise", LookupError, "a reader's own failure"),
+        ("raise unpicklable", RuntimeError, "Unpicklable: a reader's own failure"),
+        ("die", RuntimeError, r"ended \(3\)"),
     ],
 )
-def test_a_failure_of_the_reading_process_is_raised_here(tmp_path, how, error, says, given):
+def test_a_failure_of_the_reading_process_is_raised_here(tmp_path, how, error, says):
+    """Raised after the rows sent before it (the first message, written before the
+    failure, whichever it is)."""
     path = bad_catalog(tmp_path)
     loader = CatalogLoader(default_organization(), Report(None))
     rows = ReadAhead(FailingReader(path, how), loader)
     read = []
     with pytest.raises(error, match=says):
         read.extend(rows)
-    assert len(read) >= given
+    assert len(read) == CHUNK
     assert not multiprocessing.active_children()

@@ -51,8 +51,10 @@ def test_batches_are_written_behind_outside_transactions_only():
 def test_the_writer_gets_the_gil_sooner_while_it_is_open():
     interval = sys.getswitchinterval()
     writer = WriteBehind.for_load()
-    assert sys.getswitchinterval() == WriteBehind.SWITCH_INTERVAL < interval
-    writer.close()
+    try:
+        assert sys.getswitchinterval() == WriteBehind.SWITCH_INTERVAL < interval
+    finally:
+        writer.close()
     assert sys.getswitchinterval() == interval
 
 

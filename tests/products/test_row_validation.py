@@ -234,6 +234,25 @@ def test_a_held_value_clean_changes_has_its_conditions_decided_again(monkeypatch
 
 
 @pytest.mark.django_db
+def test_a_new_row_is_the_instance_the_model_makes_of_its_values():
+    """``new`` makes what ``Model(**values)`` makes: the values over the defaults, set
+    as they are where assigning sets them so, through the descriptor where it has one."""
+    rows = RowValidator(TrackSerializer)
+    product = make_product()
+
+    def fields(track):
+        return {name: value for name, value in track.__dict__.items() if name != "_state"}
+
+    plain = {"title": "T", "isrc_code": "QZA110000001", "artist": ["A"], "bpm": 90.5}
+    assert fields(rows.new(plain)) == fields(Track(**plain))
+    related = {**plain, "product": product}  # a relation: its descriptor sets product_id
+    made, reference = rows.new(related), Track(**related)
+    assert fields(made) == fields(reference)
+    assert (made.product_id, made.product) == (product.pk, product)
+    assert (made._state.adding, made._state.db) == (True, reference._state.db)
+
+
+@pytest.mark.django_db
 def test_a_row_is_related_as_the_descriptor_relates_it(django_assert_num_queries):
     """``relate`` sets a foreign key as assigning it does: the key's value and the related
     instance; an instance of another model is refused as assignment refuses it."""
