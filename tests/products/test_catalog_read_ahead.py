@@ -38,13 +38,16 @@ def bad_catalog(tmp_path):
 NEVER_BEHIND, ALWAYS_BEHIND = 0, 10**9  # readahead.BEHIND: the child reads all, or none
 
 
-@pytest.mark.parametrize("behind", [NEVER_BEHIND, ALWAYS_BEHIND, readahead.BEHIND])
+@pytest.mark.parametrize(
+    ("behind", "chunk"), [(NEVER_BEHIND, CHUNK), (ALWAYS_BEHIND, CHUNK), (2, 20)]
+)  # (the last: messages of 20 rows, read by either process as their pace goes)
 def test_a_file_read_ahead_gets_the_verdicts_and_report_it_gets_read_here(
-    tmp_path, monkeypatch, behind
+    tmp_path, monkeypatch, behind, chunk
 ):
     """Whichever process reads a message's rows (the child while the loader is ahead,
     the loader while it is behind), the outcome is the same."""
     monkeypatch.setattr(readahead, "BEHIND", behind)  # (the child is forked: it sees it)
+    monkeypatch.setattr(readahead, "CHUNK", chunk)
     path = bad_catalog(tmp_path)
     reports = {}
     for single_process in (True, False):
