@@ -176,8 +176,8 @@ class Messages:
     def next(self, child):
         """The next message; an error if the child ended without one (killed, say)."""
         data = self._buffer.get()
-        if data is None:
-            child.join()
+        if data is None:  # (the child ended, or the thread receiving failed: not waited)
+            child.join(timeout=1)
             message = f"The process reading the file ended ({child.exitcode})."
             raise RuntimeError(message)
         return pickle.loads(data)
