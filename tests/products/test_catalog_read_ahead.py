@@ -3,6 +3,7 @@ the same rows, verdicts and report as when it reads them itself; the process end
 the run, whatever ends it. Real forked processes, nothing mocked."""
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import threading
 import time
@@ -110,6 +111,28 @@ def test_a_run_stopping_while_the_pipe_and_the_buffer_are_full_ends_the_child(
     rows.close()
     assert not multiprocessing.active_children()
     assert threading.active_count() == threads
+
+
+class ReceivingFailed(Exception):
+    pass
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_failure_of_the_thread_receiving_is_raised_here_without_waiting(tmp_path, monkeypatch):
+    """The thread receiving the messages fails (out of memory, say) while the child
+    still has rows to send: an error, the child ended, no waiting for it."""
+
+    def failing(connection, *args):
+        raise ReceivingFailed
+
+    monkeypatch.setattr(multiprocessing.connection.Connection, "recv_bytes", failing)
+    monkeypatch.setattr(readahead, "CHUNK", 5)
+    monkeypatch.setattr(readahead, "PIPE_SIZE", 4096)  # the child waits, the pipe full
+    path = bad_catalog(tmp_path)
+    loader = CatalogLoader(default_organization(), Report(None))
+    with pytest.raises(RuntimeError, match="The process reading the file ended"):
+        list(ReadAhead(CsvReader(path), loader))
+    assert not multiprocessing.active_children()
 
 
 def test_the_reading_process_ends_when_the_run_stops_early(tmp_path):
