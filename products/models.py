@@ -114,7 +114,11 @@ class Product(TimeStampedModel):
         max_length=12, choices=ProductType.choices, null=True, blank=True
     )
     label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="products")
-    language = models.ForeignKey(Language, on_delete=models.PROTECT, related_name="products")
+    # Indexed below without the LIKE index Django adds for a text key (nothing matches a
+    # pattern on a language's code; each index costs every product written).
+    language = models.ForeignKey(
+        Language, on_delete=models.PROTECT, related_name="products", db_index=False
+    )
 
     organization_path = "label__organization"
 
@@ -145,6 +149,7 @@ class Product(TimeStampedModel):
 
     class Meta:
         ordering = ["id"]
+        indexes = [models.Index(fields=["language"], name="product_language")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status__in=ProductStatus.values),

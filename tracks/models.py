@@ -156,7 +156,7 @@ class Track(TimeStampedModel):
     )
     duration = models.FloatField(null=True, blank=True, validators=[audius.validate_not_negative])
     is_downloadable = models.BooleanField(default=False)
-    is_unlisted = models.BooleanField(default=False, db_index=True)
+    is_unlisted = models.BooleanField(default=False)
     is_stream_gated = models.BooleanField(default=False)
     stream_conditions = optional_json(audius.validate_conditions)
     is_download_gated = models.BooleanField(default=False)
@@ -166,8 +166,9 @@ class Track(TimeStampedModel):
     remix_of = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="remixes")
     # PROTECT: deleting a parent would orphan its stems' stem-category (a 409 instead).
     stem_of = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="stems"
-    )
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="stems",
+        db_index=False,
+    )  # fmt: skip
     stem_category = optional_text(20, choices=audius.choices(audius.STEM_CATEGORIES))
     ddex_app = optional_text()
     ddex_release_ids = optional_json(audius.validate_ddex_release_ids)
@@ -188,7 +189,18 @@ class Track(TimeStampedModel):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["audio_language"], name="track_audio_language")]
+        indexes = [
+            models.Index(fields=["audio_language"], name="track_audio_language"),
+            # Partial: the few tracks a lookup looks for (the unlisted ones, the stems of a
+            # track), not every track written with the common value (listed, no parent),
+            # which no lookup would read through an index.
+            models.Index(
+                fields=["is_unlisted"], name="track_unlisted", condition=Q(is_unlisted=True)
+            ),
+            models.Index(
+                fields=["stem_of"], name="track_stem_of", condition=Q(stem_of__isnull=False)
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["product", "isrc_code"], name="track_isrc_per_product"),
             models.UniqueConstraint(
