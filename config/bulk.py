@@ -84,10 +84,11 @@ class RowValidator:
             if field.many_to_one and _unrouted(self.model, field.related_model)
         }
 
-    def read(self, values):
-        """``values`` (attribute member -> value) read by the serializer's fields, as the
-        API reads a document's attributes, and each value read judged by its model field,
-        as the model's ``clean_fields`` judges it (``FieldVerdicts.judge``): ``(field
+    def read(self, values, relationships=()):
+        """``values`` (attribute member -> value; the members in ``relationships`` are
+        left out) read by the serializer's fields, as the API reads a document's
+        attributes, and each value read judged by its model field, as the model's
+        ``clean_fields`` judges it (``FieldVerdicts.judge``): ``(field
         values, problems, judged)``, a problem being ``(member path, message)``, the
         values those the model fields cleaned, and ``judged`` what ``clean`` takes of
         their verdicts, for an instance holding those values as they are (see
@@ -97,6 +98,8 @@ class RowValidator:
         for member, value in values.items():
             found = members.get(member)
             if found is None:
+                if member in relationships:
+                    continue
                 section = "relationships" if member in self.schema.relationships else "attributes"
                 detail[f"/{member}"] = [member_error(self.schema, section, member)]
                 continue

@@ -256,11 +256,10 @@ class CatalogLoader:
             if last is not None and last[0] is row.product:  # (a product's rows follow
                 row.product_read = last[1]  # each other, its members one dict: read once)
             else:
-                members = _attributes(row.product, PRODUCT_RELATIONSHIPS)
-                row.product_read = self.products.read(members)
+                row.product_read = self.products.read(row.product, PRODUCT_RELATIONSHIPS)
                 self.last_product_read = (row.product, row.product_read)
         if row.track is not None and row.track_read is None:
-            row.track_read = self.tracks.read(_attributes(row.track, TRACK_RELATIONSHIPS))
+            row.track_read = self.tracks.read(row.track, TRACK_RELATIONSHIPS)
         return row
 
     def disagreeing(self, row, group, earlier):
@@ -614,10 +613,6 @@ def _at(pointer, problems):
         member, slash, inner = path.partition("/")
         located.append((pointer(member) + slash + inner if member else "", message))
     return located
-
-
-def _attributes(members, relationships):
-    return {m: v for m, v in members.items() if m not in relationships}
 
 
 def _unique_message(model, fields):
