@@ -60,18 +60,18 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():  # each item in a savepoint of its own
                 for done, item in enumerate(items, 1):
-                    counts = run.counts[item.kind]
-                    failed = counts["failed"]
-                    said = list(run.one(item))
-                    if item.kind == "track" and counts["failed"] > failed:
-                        counts["failed"] -= 1
+                    outcome, said = run.one(item)
+                    if item.kind == "track" and outcome == "failed":
                         item.warnings.clear()
                         retried.append(item)
                     else:
+                        run.counts[item.kind][outcome] += 1
                         self.tell(report, said)
                     progress.update(done, done)
                 for item in retried:  # (its problems, should it fail again, come last)
-                    self.tell(report, run.one(item))
+                    outcome, said = run.one(item)
+                    run.counts[item.kind][outcome] += 1
+                    self.tell(report, said)
                 if dry_run:
                     transaction.set_rollback(True)
         finally:
@@ -103,7 +103,8 @@ class Command(BaseCommand):
 
 
 class Import:
-    """Imports items one by one into ``organization`` and counts what became of them."""
+    """Imports items one by one into ``organization``. ``counts``: what became of them, by
+    kind of item, as the caller counts them (a track tried again is counted once)."""
 
     def __init__(self, organization, skip_existing):
         self.organization = organization
@@ -114,39 +115,38 @@ class Import:
         self.id_fields = {}  # serializer class -> its id field (see stored_id)
 
     def one(self, item):
-        """Import ``item``; yields what to report: a Problem, or a notice's text."""
-        counts = self.counts[item.kind]
+        """Import ``item``: ``(what became of it, what to report)``, the one of "created",
+        "updated", "skipped" or "failed", the other a list of Problems and notices' texts."""
+        said = []
+        return self._import(item, said), said
+
+    def _import(self, item, said):
+        """Import ``item``, putting what to report in ``said``; returns what became of it."""
         if not isinstance(item.raw, dict):
-            counts["failed"] += 1
-            yield item.problem("", f"a {item.kind} is a mapping of its members.")
-            return
+            said.append(item.problem("", f"a {item.kind} is a mapping of its members."))
+            return "failed"
         if not isinstance(item.id, str):
-            counts["failed"] += 1
-            yield item.problem("/id", f"a {item.kind} needs its id (a string).")
-            return
+            said.append(item.problem("/id", f"a {item.kind} needs its id (a string)."))
+            return "failed"
         try:  # what the API refuses in any document (a NUL, nesting too deep)
             check_document(item.raw, ATTRIBUTE_DEPTH - 1)  # (an item: a resource's attributes)
         except InvalidDocument as exc:
-            counts["failed"] += 1
-            yield item.problem(exc.pointer, str(exc.detail))
-            return
+            said.append(item.problem(exc.pointer, str(exc.detail)))
+            return "failed"
         where = yaml_format.key_not_text(item.raw)
         if where is not None:  # (a document's members are named by strings)
-            counts["failed"] += 1
-            yield item.problem(where, "A key is a string, as in JSON.")
-            return
+            said.append(item.problem(where, "A key is a string, as in JSON."))
+            return "failed"
         model, serializer_class = KINDS[item.kind]
         slug = self.stored_id(serializer_class, item.id)
         existing = model.objects.filter(organization=self.organization, slug=slug).first()
         if existing is not None and self.skip_existing:
-            counts["skipped"] += 1
-            yield f"{item.where()}: skipped, the {item.kind} exists."
-            return
+            said.append(f"{item.where()}: skipped, the {item.kind} exists.")
+            return "skipped"
         if existing is not None and item.kind == "track" and not existing.is_editable:
-            counts["skipped"] += 1
             reason = "the track is not editable (isEditable is false): change it in the admin"
-            yield f"{item.where()}: not updated, {reason}."
-            return
+            said.append(f"{item.where()}: not updated, {reason}.")
+            return "skipped"
         if item.kind == "check":
             data = yaml_format.check_resource(item, creating=existing is None)
         else:
@@ -154,7 +154,7 @@ class Import:
             if self.skip_existing:
                 self.refer_to_existing_checks(data)
         for warning in item.warnings:
-            yield f"{item.where()}: {warning}."
+            said.append(f"{item.where()}: {warning}.")
         serializer = serializer_class(
             existing,
             data=data,
@@ -166,15 +166,13 @@ class Import:
                 if serializer.is_valid():
                     serializer.save()
         except DatabaseError as exc:
-            counts["failed"] += 1
-            yield item.problem("", f"not saved: {exc}")
-            return
+            said.append(item.problem("", f"not saved: {exc}"))
+            return "failed"
         if serializer.errors:
-            counts["failed"] += 1
             for path, message in problems(serializer.errors, serializer_class.schema()):
-                yield item.problem(yaml_format.yaml_path(item.raw, path), message)
-            return
-        counts["created" if existing is None else "updated"] += 1
+                said.append(item.problem(yaml_format.yaml_path(item.raw, path), message))
+            return "failed"
+        return "created" if existing is None else "updated"
 
     def stored_id(self, serializer_class, given):
         """``given`` as the serializer's id field reads it (trimmed, say), which is what a
