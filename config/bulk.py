@@ -97,7 +97,7 @@ class RowValidator:
         members = self._members
         for member, value in values.items():
             found = members.get(member)
-            if found is None:
+            if found is None:  # (never a relationship: JSON:API gives fields one namespace)
                 if member in relationships:
                     continue
                 section = "relationships" if member in self.schema.relationships else "attributes"

@@ -2,6 +2,8 @@
 lookup of rare rows (the unlisted tracks, the stems of a track) a partial index holding
 only them."""
 
+import re
+
 import pytest
 from django.db import connection
 
@@ -14,11 +16,11 @@ pytestmark = [
 ]
 
 
-def plan(queryset):
-    """The plan PostgreSQL gives ``queryset`` when it may use any index at all."""
+def index_used(queryset):
+    """The index PostgreSQL reads for ``queryset`` when it may use any index at all."""
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")  # (the test's transaction)
-    return queryset.explain()
+    return re.search(r" using (\w+) on ", queryset.explain()).group(1)
 
 
 def indexes(table):
@@ -28,15 +30,15 @@ def indexes(table):
 
 
 def test_a_tracks_stems_are_found_through_the_partial_index():
-    assert "track_stem_of" in plan(Track.objects.filter(stem_of_id=1).order_by())
+    assert index_used(Track.objects.filter(stem_of_id=1).order_by()) == "track_stem_of"
 
 
 def test_unlisted_tracks_are_found_through_the_partial_index():
-    assert "track_unlisted" in plan(Track.objects.filter(is_unlisted=True).order_by())
+    assert index_used(Track.objects.filter(is_unlisted=True).order_by()) == "track_unlisted"
 
 
 def test_products_of_a_language_are_found_through_its_index():
-    assert "product_language" in plan(Product.objects.filter(language_id="en").order_by())
+    assert index_used(Product.objects.filter(language_id="en").order_by()) == "product_language"
 
 
 def test_a_listed_track_without_parent_is_in_no_partial_index():
@@ -55,7 +57,17 @@ def test_a_listed_track_without_parent_is_in_no_partial_index():
 
 
 def test_no_pattern_index_on_a_products_language():
+    found = indexes("products_product")
     assert not [
-        name for name in indexes("products_product") if name.startswith("product_language_")
+        name
+        for name, definition in found.items()
+        if "language_id varchar_pattern_ops" in definition
     ]
-    assert "varchar_pattern_ops" not in indexes("products_product")["product_language"]
+    assert sorted(found) == [
+        "product_language",
+        "products_product_created_at_3c9cea31",
+        "products_product_label_id_cfc5ea05",
+        "products_product_pkey",
+        "products_product_upc_code_104e9058_like",
+        "products_product_upc_code_key",
+    ]
