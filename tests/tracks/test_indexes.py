@@ -17,10 +17,12 @@ pytestmark = [
 
 
 def index_used(queryset):
-    """The index PostgreSQL reads for ``queryset`` when it may use any index at all."""
+    """The indexes PostgreSQL reads for ``queryset`` when it may use any index at all
+    (an index scan "using" one, or a bitmap index scan "on" one, as the table's
+    statistics make it choose)."""
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")  # (the test's transaction)
-    return re.search(r" using (\w+) on ", queryset.explain()).group(1)
+    return re.findall(r"(?:Scan using|Bitmap Index Scan on) (\w+)", queryset.explain())
 
 
 def indexes(table):
@@ -30,15 +32,15 @@ def indexes(table):
 
 
 def test_a_tracks_stems_are_found_through_the_partial_index():
-    assert index_used(Track.objects.filter(stem_of_id=1).order_by()) == "track_stem_of"
+    assert index_used(Track.objects.filter(stem_of_id=1).order_by()) == ["track_stem_of"]
 
 
 def test_unlisted_tracks_are_found_through_the_partial_index():
-    assert index_used(Track.objects.filter(is_unlisted=True).order_by()) == "track_unlisted"
+    assert index_used(Track.objects.filter(is_unlisted=True).order_by()) == ["track_unlisted"]
 
 
 def test_products_of_a_language_are_found_through_its_index():
-    assert index_used(Product.objects.filter(language_id="en").order_by()) == "product_language"
+    assert index_used(Product.objects.filter(language_id="en").order_by()) == ["product_language"]
 
 
 def test_a_listed_track_without_parent_is_in_no_partial_index():
