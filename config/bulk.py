@@ -48,7 +48,7 @@ class RowValidator:
             for member, name in self.schema.writable_attributes.items()
             if self.fields[name].required
         ]
-        self.derived = [field.name for field in self.model._meta.fields if not field.editable]
+        self.derived = frozenset(f.name for f in self.model._meta.fields if not f.editable)
         self.verdicts = FieldVerdicts(self.model, self.derived)
         self._members = {  # member -> (field name, field, its source, its verdicts)
             member: (name, self.fields[name], self.fields[name].source, {})

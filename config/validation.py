@@ -41,13 +41,14 @@ def clean_for_write(instance, exclude=(), loaded=(), verdicts=None, only=None, j
     ``judged``: the verdicts its fields gave the values it was given (see
     ``FieldVerdicts.clean_fields``).
     """
-    exclude = set(exclude)
+    exclude = frozenset(exclude)  # (a frozenset given is taken as it is)
+    skipped = exclude.union(loaded) if loaded else exclude
     errors = {}
     try:
         if verdicts is None:
-            instance.clean_fields(exclude=exclude | set(loaded))
+            instance.clean_fields(exclude=set(skipped))
         else:
-            verdicts.clean_fields(instance, exclude | set(loaded), only, judged)
+            verdicts.clean_fields(instance, skipped, only, judged)
     except ValidationError as exc:
         errors = exc.update_error_dict(errors)
     held = judged[1] if judged and verdicts is not None else _NONE  # (see unsettled)
@@ -58,7 +59,8 @@ def clean_for_write(instance, exclude=(), loaded=(), verdicts=None, only=None, j
         instance.clean()
     except ValidationError as exc:
         errors = exc.update_error_dict(errors)
-    exclude |= set(errors) - {NON_FIELD_ERRORS}  # as full_clean: no rule on a bad field
+    if errors:  # as full_clean: no rule on a bad field
+        exclude = exclude.union(errors.keys() - {NON_FIELD_ERRORS})
     if verdicts is None:
         checked = check_constraints(instance)
     else:
@@ -196,6 +198,8 @@ class FieldVerdicts:
         self._checks = {}  # model -> see _model_checks
         self._checks_setting = {}  # (model, the fields a new row sets) -> see _checks_of
         self._unsettled = {}  # (only, settled) -> see fields_to_judge
+        self._failing = {}  # (only, exclude) -> see _failing_defaults
+        self._remaining = {}  # (id of a list of checks, exclude, held) -> see _not_passed
         self._prototype = self._by_name = None  # see judge
         self._own = None  # see holds
         self._getters = {}  # see values_of
@@ -229,12 +233,8 @@ class FieldVerdicts:
             if present != expected or tuple(map(type, present)) != kinds:
                 checks, _ = self._checks_of(instance, None)  # (clean() set one, say)
         unsettled = []
-        for entry, fields, get, decided, single in checks:
-            if not fields.isdisjoint(exclude):
-                continue
+        for entry, _, get, decided, single in self._not_passed(checks, exclude, held):
             if single is not None:  # (the commonest case: one field, no tuple of values)
-                if held and not fields.isdisjoint(held):
-                    continue
                 value = values.get(single, self._UNSEEN)
                 kind = type(value)
                 if kind not in REMEMBERED_TYPES:  # (not in __dict__: see just below)
@@ -263,6 +263,23 @@ class FieldVerdicts:
             if verdict is False or isinstance(verdict, conditions.Undecidable):
                 unsettled.append(entry)
         return unsettled
+
+    def _not_passed(self, checks, exclude, held):
+        """``checks`` (a list ``_checks_of`` gives) but those ``unsettled`` passes over
+        whatever the values: on a field in ``exclude``, or reading one field alone that is
+        in ``held``. Chosen once for each list and pair of frozensets (rows share them)."""
+        key = (id(checks), exclude, held) if type(exclude) is type(held) is frozenset else None
+        found = self._remaining.get(key) if key is not None else None
+        if found is None:
+            found = [
+                check
+                for check in checks
+                if check[1].isdisjoint(exclude)
+                and (check[4] is None or not held or check[1].isdisjoint(held))
+            ]
+            if key is not None and len(self._remaining) < 100:
+                self._remaining[key] = found  # (the lists of checks live as long)
+        return found
 
     def _checks_of(self, instance, only):
         """The checks ``unsettled`` judges on a row setting ``only`` (None: any row), each
@@ -347,13 +364,7 @@ class FieldVerdicts:
         again), those of them whose own conditions hold for them (``holds``; taken by
         ``unsettled``), and ``{name: (the value, its errors)}`` for the others (or None;
         a field no longer holding that value is judged)."""
-        errors = {}
-        if only is not None:
-            errors = {
-                name: messages
-                for name, messages in self.default_errors.items()
-                if name not in only and name not in exclude
-            }
+        errors = {} if only is None else self._failing_defaults(only, exclude)
         settled, _, failed = judged or (_NONE, _NONE, None)
         values = instance.__dict__
         for field, name, attname, plain, empty, verdicts in self.fields_to_judge(only, settled):
@@ -381,6 +392,21 @@ class FieldVerdicts:
                 setattr(instance, attname, result)
         if errors:
             raise ValidationError(errors)
+
+    def _failing_defaults(self, only, exclude):
+        """The errors of the defaults a new row setting ``only`` holds, but those of the
+        fields in ``exclude``: a dict of its own, chosen once for each pair of frozensets."""
+        key = (only, exclude) if type(only) is type(exclude) is frozenset else None
+        found = self._failing.get(key) if key is not None else None
+        if found is None:
+            found = {
+                name: messages
+                for name, messages in self.default_errors.items()
+                if name not in only and name not in exclude
+            }
+            if key is not None and len(self._failing) < 100:
+                self._failing[key] = found
+        return dict(found) if found else {}
 
     def judge(self, name, value):
         """The verdict the field ``name`` gives ``value`` as ``clean_fields`` judges it,

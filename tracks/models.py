@@ -56,6 +56,12 @@ def rule_error(message, code, *fields):
     return ValidationError(message, code, params={"fields": fields})
 
 
+# Each access gate: its kind and its pair of fields (whether gated, the conditions)
+_GATES = tuple(
+    (kind, (f"is_{kind}_gated", f"{kind}_conditions")) for kind in ("stream", "download")
+)
+
+
 def credit_list(verbose_name):
     return models.JSONField(verbose_name, null=True, blank=True, validators=[validate_name_list])
 
@@ -259,12 +265,8 @@ class Track(TimeStampedModel):
             errors["preview_end"] = rule_error(
                 message, "preview_range", "preview_start", "preview_end"
             )
-        for kind in ("stream", "download"):
-            gated, conditions = (
-                getattr(self, f"is_{kind}_gated"),
-                getattr(self, f"{kind}_conditions"),
-            )
-            pair = (f"is_{kind}_gated", f"{kind}_conditions")
+        for kind, pair in _GATES:
+            gated, conditions = getattr(self, pair[0]), getattr(self, pair[1])
             if gated and conditions is None:
                 message = f"is-{kind}-gated is true: {kind}-conditions are required."
                 errors[pair[1]] = rule_error(message, "conditions_required", *pair)

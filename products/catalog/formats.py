@@ -18,6 +18,7 @@ import csv
 import functools
 import io
 import math
+import operator
 import os
 import re
 from collections.abc import Callable
@@ -155,7 +156,7 @@ def _cell_reader(field):
     """How a CSV cell becomes the JSON value the API would be sent for ``field``: text
     that is not a valid number or boolean is left as text, so the field says why."""
     if isinstance(field, strict.StrictBooleanField):
-        return lambda text: {"true": True, "false": False}.get(text, text)
+        return lambda text: _BOOLEANS.get(text, text)
     if isinstance(field, strict.StrictIntegerField):
         return _integer
     if isinstance(field, strict.StrictFloatField):
@@ -165,6 +166,7 @@ def _cell_reader(field):
     return None
 
 
+_BOOLEANS = {"true": True, "false": False}
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
@@ -274,10 +276,13 @@ class CsvReader(Reader):
                 where,
                 location,
                 product,
-                track if any(value is not None for value in track.values()) else None,
+                track if any(map(_given, track.values())) else None,
                 _product_column,
                 _track_column,
             )
+
+
+_given = functools.partial(operator.is_not, None)  # (a value not None)
 
 
 def _refused_columns(serializer_class, columns, members, prefix):

@@ -517,15 +517,14 @@ class CatalogLoader:
         if updated:  # rows of this organization, read in this batch (one deleted since
             # comes back with another id, and its tracks refuse the batch: one by one)
             upsert(Product, updated, ["upc_code"], _written_fields(Product, ["upc_code"]))
-        writes = {"created": [], "updated": []}
+        writes = {"created": [], "updated": [], "unchanged": []}
         for _row, group, track in tracks:
-            if track is None:
-                continue
-            self.tracks.relate(track, "product", group.instance)  # its id, now it has one
-            action = _action(track._import_previous, track)
-            done[f"tracks {action}"] += 1
-            if action != "unchanged":
-                writes[action].append(track)
+            if track is not None:
+                self.tracks.relate(track, "product", group.instance)  # its id, now it has one
+                writes[_action(track._import_previous, track)].append(track)
+        for action, written in writes.items():
+            if written:
+                done[f"tracks {action}"] += len(written)
         # Updates first: a new track may take the position a stored one leaves (unique()),
         # and the database checks each row's position as it is written.
         if writes["updated"]:

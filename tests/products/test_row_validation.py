@@ -207,6 +207,42 @@ def test_a_value_read_is_held_when_the_conditions_on_its_field_alone_hold():
         assert unsettled(frozenset({"isrc_code"}), fields) == ["track_number_positive"]
 
 
+def test_rows_setting_the_same_fields_each_get_their_own_verdicts_and_errors():
+    """What ``clean_fields`` and ``unsettled`` choose once for the rows that set the same
+    fields (the defaults' errors, the checks left to decide) gives each row the verdicts
+    of its own values, in a dict of errors of its own."""
+    rows = RowValidator(TrackSerializer)
+    exclude = frozenset({*rows.derived, "product", "audio_language"})
+    set_ = frozenset({"title", "isrc_code", "volume_number", "track_number", *exclude})
+    given = {"title": "T", "isrc_code": "QZA110000001", "volume_number": 1, "track_number": 1}
+
+    def unsettled(held=frozenset(), **values):
+        track = rows.new({**given, **values})
+        return sorted(c.name for _, c, _ in rows.verdicts.unsettled(track, exclude, set_, held))
+
+    for _ in range(2):
+        assert unsettled() == []
+        assert unsettled(track_number=0) == ["track_number_positive"]
+        assert unsettled(track_number=0, volume_number=0) == [
+            "track_number_positive",
+            "track_volume_number_positive",
+        ]
+        assert unsettled(isrc_code="bad") == ["track_isrc_compact"]
+        assert unsettled(frozenset({"isrc_code"}), isrc_code="bad") == []  # held: decided
+
+    only = frozenset({"title", "product", "audio_language"})
+
+    def errors(title):
+        with pytest.raises(ValidationError) as refused:
+            rows.verdicts.clean_fields(rows.new({"title": title}), exclude, only)
+        return sorted(refused.value.error_dict)
+
+    left = ["artist", "isrc_code", "track_number", "volume_number"]  # at their defaults
+    for _ in range(2):
+        assert errors("x" * 300) == sorted([*left, "title"])
+        assert errors("T") == left
+
+
 @pytest.mark.django_db
 def test_a_held_value_clean_changes_has_its_conditions_decided_again(monkeypatch):
     """A value ``clean()`` changes is no longer the one held: its constraints are
