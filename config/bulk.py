@@ -30,6 +30,7 @@ from .validation import (
     REMEMBERED_TYPES,
     FieldVerdicts,
     clean_for_write,
+    remember_for_shape,
     remembered,
     tuple_getter,
 )
@@ -127,8 +128,7 @@ class RowValidator:
         judged = self._settled_verdicts.get(key)  # one object for the rows of the
         if judged is None:  # same members, pickled once a message
             judged = (*key, None)
-            if len(self._settled_verdicts) < 100:
-                self._settled_verdicts[key] = judged
+            remember_for_shape(self._settled_verdicts, key, judged)
         return attrs, self.problems(detail), judged
 
     def _read(self, field, source, value):

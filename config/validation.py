@@ -171,6 +171,16 @@ def remembered(verdicts, value, judge, *args):
     return verdict if own is None else own(verdict)
 
 
+SHAPES = 100  # sets of fields (the shapes of rows: a file's share one) remembered per cache
+
+
+def remember_for_shape(cache, key, value):
+    """Put ``value``, chosen for one set of fields, in ``cache`` at ``key``, unless the
+    cache holds ``SHAPES`` already (rows setting ever other fields are served without)."""
+    if len(cache) < SHAPES:
+        cache[key] = value
+
+
 def _own(verdict):
     valid, result, *more = verdict
     return (valid, list(result), *more) if valid and type(result) is list else verdict
@@ -277,8 +287,8 @@ class FieldVerdicts:
                 if check[1].isdisjoint(exclude)
                 and (check[4] is None or not held or check[1].isdisjoint(held))
             ]
-            if key is not None and len(self._remaining) < 100:
-                self._remaining[key] = found  # (the lists of checks live as long)
+            if key is not None:  # (the lists of checks live as long)
+                remember_for_shape(self._remaining, key, found)
         return found
 
     def _checks_of(self, instance, only):
@@ -293,7 +303,7 @@ class FieldVerdicts:
         key = (model, frozenset(only))
         found = self._checks_setting.get(key)
         if found is None:
-            if len(self._checks_setting) >= 100:  # rows setting ever other fields: judged
+            if len(self._checks_setting) >= SHAPES:  # rows setting ever other fields: judged
                 return every, None
             settled = [check for check in on_defaults if check[1].isdisjoint(key[1])]
             found = (every, None)
@@ -404,8 +414,8 @@ class FieldVerdicts:
                 for name, messages in self.default_errors.items()
                 if name not in only and name not in exclude
             }
-            if key is not None and len(self._failing) < 100:
-                self._failing[key] = found
+            if key is not None:
+                remember_for_shape(self._failing, key, found)
         return dict(found) if found else {}
 
     def judge(self, name, value):
@@ -467,8 +477,7 @@ class FieldVerdicts:
         if get is None:
             meta = self.model._meta
             get = tuple_getter(sorted(meta.get_field(name).attname for name in names))
-            if len(self._getters) < 100:
-                self._getters[names] = get
+            remember_for_shape(self._getters, names, get)
         return get
 
     def judges(self, name):
@@ -496,8 +505,7 @@ class FieldVerdicts:
         fields = self._unsettled.get(key)
         if fields is None:
             fields = [entry for entry in self.judged(only) if entry[1] not in settled]
-            if len(self._unsettled) < 100:
-                self._unsettled[key] = fields
+            remember_for_shape(self._unsettled, key, fields)
         return fields
 
     def judged(self, only):
@@ -522,8 +530,7 @@ class FieldVerdicts:
                 for field in self.model._meta.fields
                 if not field.generated and (key is None or field.name in key)
             ]
-            if len(self._judged) < 100:
-                self._judged[key] = judged
+            remember_for_shape(self._judged, key, judged)
         return judged
 
 
