@@ -56,6 +56,12 @@ class RowValidator:
             for member, name in self.schema.writable_attributes.items()
         }
         self._settled_verdicts = {}  # the names of the values judged valid -> see read
+        # Sources whose serializer field's validators cover the model field's (see _read)
+        self._validated = frozenset(
+            source
+            for _, field, source, _ in self._members.values()
+            if self.verdicts.covers(source, field.validators)
+        )
         # The values of these sources are judged by clean() on the row (see read)
         self._unjudged = frozenset(
             source for _, _, source, _ in self._members.values() if not self.verdicts.judges(source)
@@ -140,7 +146,7 @@ class RowValidator:
             value = field.run_validation(value)
         except ValidationError as exc:
             return False, exc.detail, None, False
-        judged = self.verdicts.judge(source, value)
+        judged = self.verdicts.judge(source, value, source in self._validated)
         if judged is None:
             return True, value, None, False
         if not judged[0]:

@@ -22,6 +22,7 @@ import operator
 import uuid
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import BaseValidator
 from django.db import models, router
 from django.db.models.expressions import DatabaseDefault
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
@@ -418,7 +419,7 @@ class FieldVerdicts:
                 remember_for_shape(self._failing, key, found)
         return dict(found) if found else {}
 
-    def judge(self, name, value):
+    def judge(self, name, value, validated=False):
         """The verdict the field ``name`` gives ``value`` as ``clean_fields`` judges it,
         for a row to be given it: ``(True, the cleaned value)`` or ``(False, its
         errors)``; None when ``clean_fields`` must judge it on the row itself (a relation,
@@ -426,14 +427,29 @@ class FieldVerdicts:
         given; a field it does not judge). A row whose instance holds the cleaned value
         gives ``clean_fields`` the name as settled, and one holding ``value`` (invalid) the
         errors as failed. Not remembered here: the caller remembers the verdict with its
-        own (``RowValidator.read``), on the value as given, before it comes here."""
+        own (``RowValidator.read``), on the value as given, before it comes here.
+        ``validated``: ``value`` has passed validators that ``covers`` found covering the
+        field's, which are then not run on it again."""
         found = self._judgeable().get(name)
         if found is None:
             return None
         field, empty = found
         if empty is not None and value in empty:
             return True, value  # not judged (clean_fields)
+        if validated:
+            return _judge_validated(field, value, self._prototype)
         return _judge(field, value, self._prototype)
+
+    def covers(self, name, validators):
+        """Whether ``validators`` (a serializer field's) pass no value that one of the
+        field ``name``'s own validators fails: each of the field's is among them, or one
+        of the same class and limit is (``_same_rule``). A value that passed them need
+        not pass the field's again (``judge``'s ``validated``): the API's write path runs
+        both on every value, an importer once."""
+        found = self._judgeable().get(name)
+        return found is not None and all(
+            any(_same_rule(own, given) for given in validators) for own in found[0].validators
+        )
 
     def holds(self, name, value):
         """Whether the check constraints reading the field ``name`` alone hold for
@@ -556,3 +572,31 @@ def _judge(field, raw, instance):
         return True, field.clean(raw, instance)
     except ValidationError as exc:
         return False, exc.error_list
+
+
+def _judge_validated(field, raw, instance):
+    """``_judge``, for a value that has passed validators covering ``field``'s own
+    (``FieldVerdicts.covers``): ``field.clean`` but for running those again, when its
+    ``to_python`` gives the value as it is (else they would judge another value)."""
+    try:
+        value = field.to_python(raw)
+        if value is not raw:
+            return _judge(field, raw, instance)
+        field.validate(value, instance)
+    except ValidationError as exc:
+        return False, exc.error_list
+    return True, value
+
+
+def _same_rule(validator, other):
+    """Whether ``other`` passes only values ``validator`` passes: it is ``validator``, is
+    equal to it, or is a limit validator of the same class and fixed limit (Django's and
+    DRF's ``MaxLengthValidator`` differ in their messages alone)."""
+    if other is validator or other == validator:
+        return True
+    return (
+        isinstance(validator, BaseValidator)
+        and type(other) is type(validator)
+        and not callable(validator.limit_value)
+        and other.limit_value == validator.limit_value
+    )

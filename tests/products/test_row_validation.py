@@ -6,7 +6,11 @@ import pickle
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.core.validators import MaxLengthValidator, MinValueValidator
+from django.db import IntegrityError, connection, models, transaction
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rest_framework import exceptions
 from stdnum import isrc
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -20,8 +24,9 @@ from config.bulk import (
     upsert,
 )
 from config.jsonapi.serializers import model_errors
-from config.validation import FieldVerdicts, clean_for_write
+from config.validation import FieldVerdicts, _judge_validated, clean_for_write
 from products.models import Language, Product
+from products.serializers import ProductSerializer
 from tests.factories import make_label, make_product, make_track
 from tracks.models import Track
 from tracks.serializers import TrackSerializer
@@ -136,6 +141,70 @@ def test_values_judged_as_read_get_the_verdicts_judged_on_the_instance():
         {"artist": ["This field cannot be blank."]},
         "ESA112310001",
     )
+
+
+def test_a_value_its_serializer_field_validated_is_not_run_through_the_same_rules_again():
+    """The members whose serializer field runs the model field's validators (or ones of
+    the same class and limit) have them run once: the model field then judges only what
+    they do not (its type, blank and null), giving the same verdicts."""
+    rows = RowValidator(TrackSerializer)
+    assert {"isrc_code", "title", "artist"} <= rows._validated
+    assert "genre" not in rows._validated  # its MaxLengthValidator: the model's alone
+    verdicts = rows.verdicts
+    assert verdicts.judge("artist", [], validated=True) == verdicts.judge("artist", [])
+    assert verdicts.judge("artist", [], validated=True)[0] is False  # blank: validate()
+    assert verdicts.judge("bpm", 90, validated=True) == (True, 90.0)  # to_python's own
+
+    drf_length = MaxLengthValidator(255, message="DRF's words")
+    assert verdicts.covers("title", [drf_length])
+    assert not verdicts.covers("title", [MaxLengthValidator(256)])
+    assert not verdicts.covers("title", [MinValueValidator(255)])
+    assert not verdicts.covers("isrc_code", [MaxLengthValidator(12)])  # no validate_isrc
+    assert verdicts.covers("isrc_code", [validate_isrc, MaxLengthValidator(12)])
+
+
+def test_a_value_its_model_field_converts_is_run_through_the_validators_again():
+    """The validators a value passed judged that value: one that ``to_python`` turns into
+    another is judged whole, as ``clean`` judges it."""
+    field = models.CharField(name="code", max_length=3)
+    valid, errors = _judge_validated(field, 12345, None)  # to_python: "12345"
+    assert not valid
+    assert ValidationError(errors).messages == [
+        "Ensure this value has at most 3 characters (it has 5)."
+    ]
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda items: st.lists(items, max_size=3) | st.dictionaries(st.text(), items, max_size=3),
+    max_leaves=6,
+)
+
+
+@pytest.mark.parametrize("serializer_class", [TrackSerializer, ProductSerializer])
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(values=st.lists(JSON_VALUES | st.sampled_from(["ESA112310001", "es-a11-23-10001",
+                                                       "QZA110000001", "x" * 300, "", " "]),
+                       min_size=1, max_size=8))  # fmt: skip
+def test_a_value_validated_once_gets_the_verdict_of_both_fields(serializer_class, values):
+    """Every member whose rules ``covers`` runs once gets, for any value its serializer
+    field reads, the verdict its model field gives when run whole."""
+    rows = RowValidator(serializer_class)
+    for member, (_, field, source, _) in rows._members.items():
+        if source not in rows._validated:
+            continue
+        for value in values:
+            try:
+                read = field.run_validation(value)
+            except exceptions.ValidationError:  # (refused by the serializer: never judged)
+                continue
+            once = rows.verdicts.judge(source, read, validated=True)
+            whole = rows.verdicts.judge(source, read)
+            assert once[0] == whole[0], (member, value)
+            if once[0]:
+                assert once[1] == whole[1], (member, value)
+            else:
+                assert ValidationError(once[1]).messages == ValidationError(whole[1]).messages
 
 
 @pytest.mark.django_db
