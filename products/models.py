@@ -40,12 +40,17 @@ class Language(models.Model):
 def retired_language_error(instance, field_name):
     """A ValidationError when ``instance`` (a product or a track) newly chooses a retired
     language in ``field_name``, else None. The language is judged when it is at hand (set
-    in this write by the API, a form or an importer); telling a new choice from the one
-    stored costs a query, and only when the language is retired."""
+    in this write by the API, a form or an importer), or when a new row names it by its
+    code alone (a query); telling a new choice from the one stored costs a query, and only
+    when the language is retired. A stored row's code changed alone is not judged."""
     field = instance._meta.get_field(field_name)
-    if not field.is_cached(instance):
+    if field.is_cached(instance):
+        language = getattr(instance, field_name)
+    elif instance._state.adding and getattr(instance, field.attname) is not None:
+        code = getattr(instance, field.attname)  # (a missing one: clean_fields' error)
+        language = field.related_model._default_manager.filter(pk=code).first()
+    else:
         return None  # not chosen in this write: the stored value stays as it may
-    language = getattr(instance, field_name)
     if language is None or not language.retired:
         return None
     if instance.pk is not None:

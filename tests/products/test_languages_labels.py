@@ -2,6 +2,7 @@
 labels (full CRUD), through HTTP."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from products.models import Label, Language, Product
 from tests.assertions import ids, the_error
@@ -90,6 +91,26 @@ def test_a_retired_language_is_not_chosen_for_a_new_product_or_track(api, retire
     assert error["source"]["pointer"] == "/data/relationships/audio-language"
     assert not Product.objects.filter(language=retired).exists()
     assert not Track.objects.filter(audio_language=retired).exists()
+
+
+@pytest.mark.parametrize("code", ["ast", "xx-none"])
+def test_a_new_row_naming_a_retired_language_by_its_code_alone_is_refused(retired, code):
+    """Code setting the language's code itself (not the language) is judged too; a code
+    naming no language gets the field's own error, not a crash."""
+    track = Track(
+        product=make_product(), title="T", isrc_code="ESA112310001", artist=["A"],
+        volume_number=1, track_number=1, audio_language_id=code,
+    )  # fmt: skip
+    product = Product(label=make_label(), name="Album", language_id=code)
+    for instance, field in ((track, "audio_language"), (product, "language")):
+        with pytest.raises(ValidationError) as failure:
+            instance.full_clean()
+        expected = (
+            "Asturian (ast) is retired: choose another language."
+            if code == "ast"
+            else f"language instance with code {code!r} is not a valid choice."
+        )
+        assert expected in failure.value.message_dict[field]
 
 
 def test_a_retired_language_stays_where_it_is(api, retired):
