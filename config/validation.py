@@ -22,7 +22,12 @@ import operator
 import uuid
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.validators import BaseValidator
+from django.core.validators import (
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinLengthValidator,
+    MinValueValidator,
+)
 from django.db import models, router
 from django.db.models.expressions import DatabaseDefault
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
@@ -441,14 +446,22 @@ class FieldVerdicts:
         return _judge(field, value, self._prototype)
 
     def covers(self, name, validators):
-        """Whether ``validators`` (a serializer field's) pass no value that one of the
-        field ``name``'s own validators fails: each of the field's is among them, or one
-        of the same class and limit is (``_same_rule``). A value that passed them need
+        """Whether ``validators`` (a serializer field's, run on the value it reads) pass
+        no value that one of the field ``name``'s own validators fails: each of the
+        field's is among them, or one of the same class and limit is (``_same_rule``),
+        and the field runs them as Django's ``Field`` does (no ``clean`` or
+        ``run_validators`` of its own, which may do more). A value that passed them need
         not pass the field's again (``judge``'s ``validated``): the API's write path runs
         both on every value, an importer once."""
         found = self._judgeable().get(name)
-        return found is not None and all(
-            any(_same_rule(own, given) for given in validators) for own in found[0].validators
+        if found is None:
+            return False
+        field = found[0]
+        kind = type(field)
+        return (
+            kind.clean is models.Field.clean
+            and kind.run_validators is models.Field.run_validators
+            and all(any(_same_rule(own, given) for given in validators) for own in field.validators)
         )
 
     def holds(self, name, value):
@@ -588,15 +601,21 @@ def _judge_validated(field, raw, instance):
     return True, value
 
 
+# Django's validators whose verdict is told by their class and limit alone
+_LIMITS = (MaxLengthValidator, MinLengthValidator, MaxValueValidator, MinValueValidator)
+
+
 def _same_rule(validator, other):
-    """Whether ``other`` passes only values ``validator`` passes: it is ``validator``, is
-    equal to it, or is a limit validator of the same class and fixed limit (Django's and
-    DRF's ``MaxLengthValidator`` differ in their messages alone)."""
-    if other is validator or other == validator:
+    """Whether ``other`` passes only values ``validator`` passes: it is ``validator``, or
+    of the same class and equal to it, or one of Django's limit validators of the same
+    class and fixed limit (Django's and DRF's ``MaxLengthValidator`` differ in their
+    messages alone)."""
+    if other is validator:
         return True
-    return (
-        isinstance(validator, BaseValidator)
-        and type(other) is type(validator)
+    if type(other) is not type(validator):
+        return False  # (a subclass may judge otherwise, yet compare equal)
+    return other == validator or (
+        type(validator) in _LIMITS
         and not callable(validator.limit_value)
         and other.limit_value == validator.limit_value
     )

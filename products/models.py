@@ -47,7 +47,11 @@ def retired_language_error(instance, field_name):
     if field.is_cached(instance):
         language = getattr(instance, field_name)
     elif instance._state.adding and getattr(instance, field.attname) is not None:
-        code = getattr(instance, field.attname)  # (a missing one: clean_fields' error)
+        code = getattr(instance, field.attname)
+        try:
+            field.target_field.clean(code, None)
+        except ValidationError:
+            return None  # no language's code: clean_fields' error, not a query's
         language = field.related_model._default_manager.filter(pk=code).first()
     else:
         return None  # not chosen in this write: the stored value stays as it may

@@ -113,6 +113,15 @@ def test_a_new_row_naming_a_retired_language_by_its_code_alone_is_refused(retire
         assert expected in failure.value.message_dict[field]
 
 
+@pytest.mark.parametrize("code", ["a\x00", "\ud800", 5, "x" * 300])
+def test_a_code_no_language_has_is_not_looked_up(retired, code, django_assert_num_queries):
+    """A code breaking the language code's own rules names no language: nothing to ask
+    the database (which refuses a NUL), the language's field says what is wrong."""
+    product = Product(label=make_label(), name="Album", language_id=code)
+    with django_assert_num_queries(0):
+        product.clean()
+
+
 def test_a_retired_language_stays_where_it_is(api, retired):
     track = make_track(audio_language=retired)
     other = make_track()

@@ -161,6 +161,15 @@ def test_a_value_its_serializer_field_validated_is_not_run_through_the_same_rule
     assert not verdicts.covers("title", [MinValueValidator(255)])
     assert not verdicts.covers("isrc_code", [MaxLengthValidator(12)])  # no validate_isrc
     assert verdicts.covers("isrc_code", [validate_isrc, MaxLengthValidator(12)])
+    stricter = type("Stricter", (MaxLengthValidator,), {})  # may judge otherwise, yet equal
+    assert not verdicts.covers("title", [stricter(255)])
+
+
+def test_a_field_running_its_validators_its_own_way_is_not_covered(monkeypatch):
+    verdicts = FieldVerdicts(Track, exclude=["length"])
+    assert verdicts.covers("title", [MaxLengthValidator(255)])
+    monkeypatch.setattr(models.CharField, "run_validators", lambda self, value: None)
+    assert not verdicts.covers("title", [MaxLengthValidator(255)])
 
 
 def test_a_value_its_model_field_converts_is_run_through_the_validators_again():
